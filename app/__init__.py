@@ -1,0 +1,1 @@
+"""WardWatch domain, hub, orchestration and command line (no widgets)."""

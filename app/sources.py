@@ -1,0 +1,49 @@
+"""Source registry: source kinds are found by entry point (group `wardwatch.sources`) and imported lazily.
+
+A source spec is `kind:argument`, e.g. `sim:stable`, `sim:vt`, `replay:/data/mitdb/100`. Adding a device
+kind means adding a module and an entry point, never editing a switch here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import entry_points
+
+from wardwatch.app.clock import Clock
+from wardwatch.devices.base import Source, SourceError
+
+
+@dataclass(frozen=True, slots=True)
+class SourceContext:
+    clock: Clock
+    seed: int = 0
+    bed_index: int = 0
+    options: dict[str, object] = field(default_factory=dict)
+
+
+SourceFactory = Callable[[str, str, SourceContext], Source]
+
+
+@cache
+def source_kinds() -> dict[str, str]:
+    """Kind name → entry-point target, without importing anything."""
+    return {ep.name: ep.value for ep in entry_points(group="wardwatch.sources")}
+
+
+def split_spec(spec: str) -> tuple[str, str]:
+    kind, sep, arg = spec.partition(":")
+    if not sep or not kind:
+        raise SourceError(f"source spec {spec!r} is not of the form kind:argument (e.g. sim:stable)")
+    return kind.strip(), arg.strip()
+
+
+def make_source(spec: str, bed: str, ctx: SourceContext) -> Source:
+    kind, arg = split_spec(spec)
+    for ep in entry_points(group="wardwatch.sources"):
+        if ep.name == kind:
+            factory: SourceFactory = ep.load()
+            return factory(arg, bed, ctx)
+    known = ", ".join(sorted(source_kinds())) or "none installed"
+    raise SourceError(f"unknown source kind {kind!r} (known: {known})")
