@@ -56,6 +56,7 @@ class ChannelInfo:
     kind: ChannelKind
     colour: str
     verified: bool
+    max_age_s: float | None = None
 
 
 @cache
@@ -76,6 +77,7 @@ def channel_table() -> dict[MdcCode, ChannelInfo]:
             kind=ChannelKind(row["kind"]),
             colour=row["colour"],
             verified=bool(row["verified"]),
+            max_age_s=row.get("max_age_s"),
         )
     return table
 

@@ -12,7 +12,6 @@ from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
-
 from wardwatch.app.codes import MdcCode
 
 

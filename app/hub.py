@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -171,7 +170,3 @@ class StreamHub:
     def conditions(self, bed: str) -> list[ActiveCondition]:
         streams = self._beds.get(bed)
         return [] if streams is None else list(streams.conditions.values())
-
-
-def wall_time() -> float:
-    return time.time()

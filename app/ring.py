@@ -24,10 +24,6 @@ class Chunk:
     lost: int = 0  # samples the reader was too slow for (overwritten before they were read)
 
 
-def _empty_chunk(cursor: int) -> Chunk:
-    return Chunk(np.empty(0, np.float32), np.empty(0, np.float64), cursor)
-
-
 class SampleRing:
     def __init__(self, capacity: int) -> None:
         if capacity < 1:
@@ -113,6 +109,3 @@ class SampleRing:
         chunk = self.latest(self.capacity)
         k = int(np.searchsorted(chunk.times, t_from, side="left"))
         return Chunk(chunk.values[k:], chunk.times[k:], chunk.cursor, 0) if k else chunk
-
-
-__all__ = ["Chunk", "SampleRing", "_empty_chunk"]

@@ -47,3 +47,12 @@ def make_source(spec: str, bed: str, ctx: SourceContext) -> Source:
             return factory(arg, bed, ctx)
     known = ", ".join(sorted(source_kinds())) or "none installed"
     raise SourceError(f"unknown source kind {kind!r} (known: {known})")
+
+
+def simulator_scenarios() -> tuple[str, ...]:
+    """Scenario names the simulator offers (for the source dialog); empty if it is not installed."""
+    try:
+        from wardwatch.devices.simulator import SCENARIOS
+    except ImportError:
+        return ()
+    return tuple(SCENARIOS)

@@ -1,4 +1,4 @@
-"""The one contract every source implements, and a threaded base that turns any failure into a visible state."""
+"""The one contract every source implements, and a threaded base that makes any failure visible."""
 
 from __future__ import annotations
 

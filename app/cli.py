@@ -1,0 +1,248 @@
+"""The `wardwatch` command line: GUI (default), headless pipeline, benchmarks, information for IT.
+
+Every user-facing failure is a one-line message and an exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from importlib.metadata import entry_points, version
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from wardwatch.app.clock import ScaledClock
+from wardwatch.app.config import LoadedConfig, StationConfig, apply_overrides, load_config, resolve_data_dir
+from wardwatch.app.logs import setup_logging
+from wardwatch.app.station import BedSetup, Station, StationSetup
+from wardwatch.devices.base import SourceError
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_SOURCE = 3
+EXIT_NO_FRONTEND = 4
+
+NOTICE = "WardWatch is not a certified medical device; do not use it for patient care decisions."
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--beds", type=int, default=default, metavar="N", help="number of beds (1-64)")
+    parser.add_argument(
+        "--seed", type=int, default=default, metavar="N", help="seed of the simulated patients"
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, default=default, metavar="DIR", help="where database, logs and exports live"
+    )
+    parser.add_argument(
+        "--config", type=Path, default=default, metavar="FILE", help="configuration file (TOML)"
+    )
+    parser.add_argument(
+        "--replay", type=Path, default=default, metavar="DIR", help="beds from the WFDB records in DIR"
+    )
+    parser.add_argument(
+        "--fps", type=float, default=default, metavar="F", help="display rate (frames per second)"
+    )
+    parser.add_argument("--station-name", default=default, metavar="NAME", help="name shown on the station")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wardwatch",
+        description=f"WardWatch central station. {NOTICE}",
+    )
+    _common(parser, suppress=False)
+    parser.add_argument("--kiosk", action="store_true", help="full screen without window chrome")
+    parser.add_argument("--info", action="store_true", help="print versions and paths for IT, then exit")
+    sub = parser.add_subparsers(dest="command")
+
+    run = sub.add_parser("run", help="run the station")
+    _common(run, suppress=True)
+    run.add_argument("--headless", action="store_true", help="no window: sources, hub and supervisor only")
+    run.add_argument(
+        "--duration", type=float, metavar="SECONDS", help="stop after this many seconds of station time"
+    )
+    run.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        metavar="X",
+        help="run simulated sources X times faster than real time",
+    )
+
+    bench = sub.add_parser("bench", help="measure performance")
+    bench_sub = bench.add_subparsers(dest="bench", required=True)
+    display = bench_sub.add_parser("display", help="the real main window with simulated beds")
+    _common(display, suppress=True)
+    display.add_argument("--seconds", type=float, default=20.0)
+    display.add_argument("--warmup", type=float, default=3.0, metavar="SECONDS")
+    display.add_argument("--json", action="store_true", help="print one JSON object")
+    hub = bench_sub.add_parser("hub", help="StreamHub push and read throughput on one core")
+    _common(hub, suppress=True)
+    hub.add_argument("--seconds", type=float, default=5.0)
+    hub.add_argument("--json", action="store_true", help="print one JSON object")
+
+    sub.add_parser("info", help="print versions and paths for IT")
+    return parser
+
+
+# -- composition ----------------------------------------------------------------------------------------
+def _load(args: argparse.Namespace) -> LoadedConfig:
+    loaded = load_config(getattr(args, "config", None))
+    try:
+        config = apply_overrides(
+            loaded.config,
+            station_name=getattr(args, "station_name", None),
+            bed_count=getattr(args, "beds", None),
+            display_fps=getattr(args, "fps", None),
+            data_dir=getattr(args, "data_dir", None),
+            seed=getattr(args, "seed", None),
+        )
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    return LoadedConfig(config=config, messages=loaded.messages, path=loaded.path)
+
+
+def bed_setups(config: StationConfig, replay: Path | None, beds_given: bool) -> list[BedSetup]:
+    if replay is not None:
+        from wardwatch.devices.replay import records_in
+
+        records = records_in(replay)
+        n = config.bed_count if beds_given else min(config.bed_count, len(records))
+        return [BedSetup(f"Bed {i + 1}", f"replay:{records[i % len(records)]}") for i in range(n)]
+    from wardwatch.devices.simulator import default_mix
+
+    mix = default_mix(config.bed_count)
+    setups = []
+    for i in range(config.bed_count):
+        configured = config.beds[i] if i < len(config.beds) else None
+        label = configured.label if configured is not None else f"Bed {i + 1}"
+        source = configured.source if configured is not None and configured.source else f"sim:{mix[i]}"
+        setups.append(BedSetup(label, source))
+    return setups
+
+
+def make_station(config: StationConfig, replay: Path | None, beds_given: bool, speed: float = 1.0) -> Station:
+    try:
+        beds = bed_setups(config, replay, beds_given)
+    except SourceError as exc:
+        raise CliError(str(exc), EXIT_SOURCE) from exc
+    options: dict[str, object] = {"nibp_interval_s": config.nibp_interval_s}
+    return Station(StationSetup(config.station_name, beds, config.seed, options), ScaledClock(speed))
+
+
+def frontend() -> ModuleType:
+    for ep in entry_points(group="wardwatch.frontends"):
+        if ep.name == "qt":
+            module: ModuleType = ep.load()
+            return module
+    raise CliError("the Qt front end is not installed (reinstall WardWatch)", EXIT_NO_FRONTEND)
+
+
+# -- commands -----------------------------------------------------------------------------------------
+def cmd_gui(args: argparse.Namespace) -> int:
+    loaded = _load(args)
+    station = make_station(loaded.config, args.replay, args.beds is not None)
+    return int(frontend().run_gui(station, loaded.config.display_fps, loaded.messages, kiosk=args.kiosk))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if not args.headless:
+        return cmd_gui(argparse.Namespace(**{**vars(args), "kiosk": False}))
+    from wardwatch.app.headless import run_headless
+
+    if args.speed <= 0:
+        raise CliError("--speed must be greater than 0")
+    loaded = _load(args)
+    for message in loaded.messages:
+        print(message, file=sys.stderr)
+    station = make_station(
+        loaded.config, getattr(args, "replay", None), getattr(args, "beds", None) is not None, args.speed
+    )
+    return run_headless(station, args.duration, sys.stdout)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.bench == "hub":
+        from wardwatch.app.bench import bench_hub
+
+        result: dict[str, Any] = bench_hub(seconds=args.seconds, beds=getattr(args, "beds", None) or 64)
+    else:
+        loaded = _load(args)
+        station = make_station(
+            loaded.config, getattr(args, "replay", None), getattr(args, "beds", None) is not None
+        )
+        result = frontend().bench_display(
+            station, args.seconds, loaded.config.display_fps, warmup_s=args.warmup
+        )
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:>26}: {value}")
+    return EXIT_OK
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    loaded = _load(args)
+    lines = {
+        "wardwatch": version("wardwatch"),
+        "python": sys.version.split()[0],
+        "config file": str(loaded.path),
+        "data dir": str(resolve_data_dir(loaded.config)),
+        "notice": NOTICE,
+    }
+    for name in ("PySide6", "pyqtgraph", "numpy", "wfdb"):
+        try:
+            lines[name] = version(name)
+        except Exception:
+            lines[name] = "not installed"
+    for key, value in lines.items():
+        print(f"{key:>12}: {value}")
+    for message in loaded.messages:
+        print(f"{'config':>12}: {message}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = bool(os.environ.get("WARDWATCH_DEBUG"))
+    try:
+        data_dir = getattr(args, "data_dir", None)
+        setup_logging(data_dir, verbose=debug)
+        if args.info or args.command == "info":
+            return cmd_info(args)
+        if args.command == "run":
+            return cmd_run(args)
+        if args.command == "bench":
+            return cmd_bench(args)
+        return cmd_gui(args)
+    except CliError as exc:
+        print(f"wardwatch: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # last resort: log the traceback, show one line
+        log.exception("unexpected failure")
+        if debug:
+            raise
+        print(f"wardwatch: unexpected error ({type(exc).__name__}); details are in the log", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,146 @@
+"""Composition root: the ward's beds, their sources, the hub and the supervisor, wired together.
+
+Every change of the ward (admit, move, discharge, source assignment) goes through here. The front end
+calls it from the GUI thread; nothing here blocks for long (sources load their data on their own threads).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from wardwatch.app.clock import Clock
+from wardwatch.app.domain import Bed, DeviceStatus, LinkState, Patient, TechnicalEvent, TechnicalKind
+from wardwatch.app.hub import StreamHub
+from wardwatch.app.sources import SourceContext, make_source
+from wardwatch.app.supervisor import Supervisor
+from wardwatch.devices.base import Source, SourceError
+
+log = logging.getLogger(__name__)
+
+SourceMaker = Callable[[str, str, SourceContext], Source]
+
+
+class WardError(Exception):
+    """A ward action that cannot be done (bed occupied, unknown bed); the message is for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class BedSetup:
+    label: str
+    source: str | None
+
+
+@dataclass(slots=True)
+class StationSetup:
+    name: str
+    beds: Sequence[BedSetup]
+    seed: int = 0
+    source_options: dict[str, object] = field(default_factory=dict)
+
+
+class Station:
+    def __init__(self, setup: StationSetup, clock: Clock, source_maker: SourceMaker = make_source) -> None:
+        self.name = setup.name
+        self.clock = clock
+        self.hub = StreamHub()
+        self._seed = setup.seed
+        self._options = dict(setup.source_options)
+        self._make = source_maker
+        self.beds: list[Bed] = [
+            Bed(bed_id=f"bed{i + 1:02d}", label=b.label, source_spec=b.source)
+            for i, b in enumerate(setup.beds)
+        ]
+        for bed in self.beds:
+            self.hub.add_bed(bed.bed_id)
+        self.sources: dict[str, Source] = {}
+        self.supervisor = Supervisor(self.hub, clock, lambda: [b.bed_id for b in self.beds])
+        self._running = False
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._running = True
+        for bed in self.beds:
+            if bed.source_spec:
+                self._start_source(bed, bed.source_spec)
+        self.supervisor.start()
+
+    def stop(self) -> None:
+        self._running = False
+        self.supervisor.stop()
+        for source in list(self.sources.values()):
+            source.stop()
+        self.sources.clear()
+
+    # -- beds ----------------------------------------------------------------------------------------
+    def bed(self, bed_id: str) -> Bed:
+        for b in self.beds:
+            if b.bed_id == bed_id:
+                return b
+        raise WardError(f"there is no bed {bed_id!r}")
+
+    def _index(self, bed_id: str) -> int:
+        return self.beds.index(self.bed(bed_id))
+
+    def admit(self, bed_id: str, patient: Patient) -> None:
+        bed = self.bed(bed_id)
+        if bed.patient is not None:
+            raise WardError(f"{bed.label} already has a patient; discharge or move them first")
+        if any(b.patient is not None and b.patient.mrn == patient.mrn for b in self.beds):
+            raise WardError("a patient with this MRN is already admitted to another bed")
+        self.beds[self._index(bed_id)] = replace(bed, patient=patient)
+        log.info("patient admitted to %s", bed.label)  # no PHI in logs
+
+    def discharge(self, bed_id: str) -> None:
+        bed = self.bed(bed_id)
+        if bed.patient is None:
+            raise WardError(f"{bed.label} has no patient to discharge")
+        self.beds[self._index(bed_id)] = replace(bed, patient=None, notes=[])
+        log.info("patient discharged from %s", bed.label)
+
+    def move(self, from_bed: str, to_bed: str) -> None:
+        src, dst = self.bed(from_bed), self.bed(to_bed)
+        if src.patient is None:
+            raise WardError(f"{src.label} has no patient to move")
+        if dst.patient is not None:
+            raise WardError(f"{dst.label} is occupied")
+        self.beds[self._index(to_bed)] = replace(dst, patient=src.patient, notes=list(src.notes))
+        self.beds[self._index(from_bed)] = replace(src, patient=None, notes=[])
+        log.info("patient moved from %s to %s", src.label, dst.label)
+
+    # -- sources -------------------------------------------------------------------------------------
+    def assign_source(self, bed_id: str, spec: str | None) -> None:
+        """Replace the bed's source (None = no device). A source that cannot be made is shown on the bed."""
+        bed = self.bed(bed_id)
+        old = self.sources.pop(bed_id, None)
+        if old is not None:
+            old.stop()
+        self.hub.clear_bed(bed_id)
+        self.beds[self._index(bed_id)] = replace(bed, source_spec=spec)
+        if spec and self._running:
+            self._start_source(self.bed(bed_id), spec)
+
+    def _start_source(self, bed: Bed, spec: str) -> None:
+        ctx = SourceContext(
+            clock=self.clock, seed=self._seed, bed_index=self.beds.index(bed), options=self._options
+        )
+        try:
+            source = self._make(spec, bed.bed_id, ctx)
+            source.start(self.hub)
+        except SourceError as exc:
+            self._show_failure(bed, spec, str(exc))
+            return
+        except Exception as exc:  # a broken plug-in must not take the ward down
+            log.exception("source %s for %s could not start", spec.partition(":")[0], bed.label)
+            self._show_failure(bed, spec, type(exc).__name__)
+            return
+        self.sources[bed.bed_id] = source
+
+    def _show_failure(self, bed: Bed, spec: str, reason: str) -> None:
+        log.warning("source for %s failed: %s", bed.label, reason)
+        kind = spec.partition(":")[0]
+        self.hub.set_status(bed.bed_id, DeviceStatus(spec, kind, LinkState.FAILED, reason))
+        self.hub.push_event(
+            TechnicalEvent(bed.bed_id, TechnicalKind.SOURCE_FAILED, True, self.clock.now(), reason)
+        )

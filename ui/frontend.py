@@ -1,0 +1,165 @@
+"""Qt front end, found by the command line through the `wardwatch.frontends` entry point.
+
+`app/` may not import widgets, so the GUI launch and the display benchmark live here and receive a
+ready-made `Station` from the composition root.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import psutil
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from wardwatch.app.station import Station
+from wardwatch.ui.main_window import MainWindow
+from wardwatch.ui.theme import theme
+
+log = logging.getLogger(__name__)
+
+
+def ensure_platform() -> None:
+    """Use the offscreen platform when there is no display, so benches and CI runs never hang."""
+    if "QT_QPA_PLATFORM" not in os.environ and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+def application(argv: Sequence[str] = ()) -> QApplication:
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        return app
+    app = QApplication([sys.argv[0], *argv])
+    app.setApplicationName("WardWatch")
+    app.setOrganizationName("WardWatch")
+    app.setStyle("Fusion")
+    t = theme()
+    pal = QPalette()
+    bg = QColor(t.colours["background"]["header"])
+    text = QColor(t.colours["text"]["normal"])
+    for role, colour in (
+        (QPalette.ColorRole.Window, bg),
+        (QPalette.ColorRole.Base, QColor("#0b0d11")),
+        (QPalette.ColorRole.AlternateBase, bg),
+        (QPalette.ColorRole.Text, text),
+        (QPalette.ColorRole.WindowText, text),
+        (QPalette.ColorRole.Button, QColor("#222833")),
+        (QPalette.ColorRole.ButtonText, text),
+        (QPalette.ColorRole.Highlight, QColor("#2f6fb3")),
+        (QPalette.ColorRole.HighlightedText, QColor("#ffffff")),
+        (QPalette.ColorRole.ToolTipBase, bg),
+        (QPalette.ColorRole.ToolTipText, text),
+    ):
+        pal.setColor(role, colour)
+    app.setPalette(pal)
+    return app
+
+
+def build_window(station: Station, fps: float) -> MainWindow:
+    window = MainWindow(station, fps)
+
+    def bed_view(bed_id: str) -> QWidget:
+        from wardwatch.ui.bed_view import BedView  # pyqtgraph is only loaded when a bed view opens
+
+        return BedView(station, bed_id)
+
+    window.bed_view_factory = bed_view
+    return window
+
+
+def run_gui(station: Station, fps: float, messages: Sequence[str] = (), kiosk: bool = False) -> int:
+    ensure_platform()
+    app = application()
+    window = build_window(station, fps)
+    station.start()
+    window.start()
+    if kiosk:
+        window.showFullScreen()
+    else:
+        window.resize(1920, 1080)
+        window.showMaximized()
+    for message in messages:
+        QMessageBox.warning(window, "WardWatch configuration", message)
+    # Ctrl+C in the terminal closes the station cleanly (Qt would otherwise swallow SIGINT).
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    keepalive = QTimer()
+    keepalive.start(250)
+    keepalive.timeout.connect(lambda: None)
+    try:
+        return app.exec()
+    finally:
+        window.stop()
+        station.stop()
+
+
+def _percentile(values: Sequence[float], q: float) -> float | None:
+    return round(float(np.percentile(np.asarray(values), q)), 2) if len(values) else None
+
+
+def bench_display(
+    station: Station, seconds: float, fps: float, warmup_s: float = 2.0, size: tuple[int, int] = (1920, 1080)
+) -> dict[str, object]:
+    """Run the real main window for `seconds` after a warm-up and return the measured figures."""
+    ensure_platform()
+    proc = psutil.Process()
+    process_start = proc.create_time()
+    app = application()
+    window = build_window(station, fps)
+    window.resize(*size)
+    station.start()
+    window.start()
+    window.show()
+    rss_start = proc.memory_info().rss / 2**20
+    deadline = time.monotonic() + warmup_s
+    while time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.001)
+    startup_s = (window.stats.first_paint - process_start) if window.stats.first_paint else None
+    for tile in window.tiles:
+        tile.measure_latency = True
+        tile.latencies.clear()
+    window.stats.record = True
+    cpu0 = proc.cpu_times()
+    wall0 = time.monotonic()
+    deadline = wall0 + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.0005)
+    wall = time.monotonic() - wall0
+    cpu1 = proc.cpu_times()
+    window.stats.record = False
+    rss_end = proc.memory_info().rss / 2**20
+    latencies = [lat * 1000 for tile in window.tiles for lat in tile.latencies]
+    frame_ms = window.stats.frame_ms
+    cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+    result: dict[str, object] = {
+        "beds": len(station.beds),
+        "seconds": round(wall, 2),
+        "target_fps": fps,
+        "achieved_fps": round(window.stats.frames / wall, 2),
+        "frame_ms_p50": _percentile(frame_ms, 50),
+        "frame_ms_p99": _percentile(frame_ms, 99),
+        "tick_ms_p99": _percentile(window.stats.tick_ms, 99),
+        "paint_ms_p99": _percentile(window.stats.paint_ms, 99),
+        "latency_ms_p99": _percentile(latencies, 99),
+        "latency_ms_max": round(max(latencies), 2) if latencies else None,
+        "cpu_percent": round(100 * cpu / wall, 1),
+        "rss_mb_start": round(rss_start, 1),
+        "rss_mb_end": round(rss_end, 1),
+        "startup_to_first_paint_s": round(startup_s, 3) if startup_s is not None else None,
+        "platform": QApplication.platformName(),
+        "window": [window.width(), window.height()],
+        "cores": psutil.cpu_count(),
+    }
+    window.stop()
+    window.close()
+    station.stop()
+    return result

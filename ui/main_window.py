@@ -1,0 +1,263 @@
+"""The central station's main window: a fixed grid of bed sectors driven by one frame timer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QStatusBar,
+    QWidget,
+)
+from wardwatch.app.domain import LinkState
+from wardwatch.app.presentation import grid_shape
+from wardwatch.app.station import Station, WardError
+from wardwatch.ui.theme import theme
+from wardwatch.ui.tile import BedTile
+
+NOT_A_MEDICAL_DEVICE = (
+    "WardWatch is not a certified medical device — do not use it for patient care decisions."
+)
+SUMMARY_PERIOD_S = 0.25
+
+
+class FrameStats(QObject):
+    """Counts painted frames and their cost (used by the display benchmark; cheap enough to keep on)."""
+
+    painted = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames = 0
+        self.tick_ms: list[float] = []  # copying samples out of the hub and drawing them into the images
+        self.paint_ms: list[float] = []  # Qt painting the dirty strips to the window
+        self.frame_ms: list[float] = []  # from the frame tick to the end of its paint
+        self.first_paint: float | None = None
+        self.record = False
+        self._tick_started: float | None = None
+
+    def tick_started(self) -> None:
+        self._tick_started = time.perf_counter()
+
+    def tick_done(self) -> None:
+        if self._tick_started is not None and self.record:
+            self.tick_ms.append((time.perf_counter() - self._tick_started) * 1000)
+
+    def paint_done(self, started: float) -> None:
+        now = time.perf_counter()
+        if self.first_paint is None:
+            self.first_paint = time.time()
+            self.painted.emit()
+        if self.record:
+            self.frames += 1
+            self.paint_ms.append((now - started) * 1000)
+            if self._tick_started is not None:
+                self.frame_ms.append((now - self._tick_started) * 1000)
+        self._tick_started = None
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, station: Station, fps: float = 30.0) -> None:
+        super().__init__()
+        self.station = station
+        self.fps = fps
+        self.stats = FrameStats()
+        self.setWindowTitle(f"WardWatch — {station.name}")
+        self.setObjectName("WardWatchMain")
+        t = theme()
+        self.setStyleSheet(
+            f"QMainWindow, QWidget#grid {{ background: {t.colours['background']['window']}; }}"
+            f" QStatusBar, QStatusBar QLabel {{ background: {t.colours['background']['header']};"
+            f" color: {t.colours['text']['normal']}; }}"
+            f" QLabel#notice {{ color: {t.colours['state']['link_warn']}; font-weight: bold; }}"
+        )
+        self.tiles: list[BedTile] = []
+        self._grid = QWidget()
+        self._grid.setObjectName("grid")
+        layout = QGridLayout(self._grid)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(3)
+        cols, _rows = grid_shape(len(station.beds))
+        for i, bed in enumerate(station.beds):
+            tile = BedTile(bed, station.hub)
+            tile.activated.connect(self.open_bed)
+            tile.menuRequested.connect(self._bed_menu)
+            layout.addWidget(tile, i // cols, i % cols)
+            self.tiles.append(tile)
+        self.setCentralWidget(self._grid)
+        self._build_status_bar()
+        self._build_menus()
+        self.bed_views: dict[str, QWidget] = {}
+        self._last_summary = 0.0
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._frame)
+        self._clock_timer = QTimer(self)
+        self._clock_timer.timeout.connect(self._update_status)
+        self.bed_view_factory: Callable[[str], QWidget] | None = None
+
+    # -- set-up --------------------------------------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        bar = QStatusBar()
+        bar.setSizeGripEnabled(False)
+        self._station_label = QLabel(f"  {self.station.name}  ")
+        self._clock_label = QLabel()
+        self._sources_label = QLabel()
+        self._recording_label = QLabel("Recording: off (record not set up)")
+        self._user_label = QLabel("User: —")
+        notice = QLabel(NOT_A_MEDICAL_DEVICE)
+        notice.setObjectName("notice")
+        bar.addWidget(self._station_label)
+        bar.addWidget(self._clock_label)
+        bar.addWidget(self._sources_label)
+        bar.addWidget(self._recording_label)
+        bar.addWidget(self._user_label)
+        bar.addPermanentWidget(notice)
+        self.setStatusBar(bar)
+        self._update_status()
+
+    def _build_menus(self) -> None:
+        ward = self.menuBar().addMenu("&Ward")
+        for text, slot in (
+            ("&Admit patient…", self._admit_dialog),
+            ("&Move patient…", self._move_dialog),
+            ("&Discharge patient…", self._discharge_dialog),
+            ("Assign &source…", self._source_dialog),
+        ):
+            action = QAction(text, self)
+            action.triggered.connect(lambda _=False, s=slot: s(None))
+            ward.addAction(action)
+        view = self.menuBar().addMenu("&View")
+        full = QAction("&Full screen", self)
+        full.setShortcut(QKeySequence(Qt.Key.Key_F11))
+        full.triggered.connect(self._toggle_full_screen)
+        view.addAction(full)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About WardWatch", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    # -- running -------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._timer.start(max(1, round(1000 / self.fps)))
+        self._clock_timer.start(1000)
+        self._frame()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        self._clock_timer.stop()
+
+    def _frame(self) -> None:
+        self.stats.tick_started()
+        now = time.time()
+        refresh = now - self._last_summary >= SUMMARY_PERIOD_S
+        if refresh:
+            self._last_summary = now
+        for tile in self.tiles:
+            if refresh:
+                tile.refresh_summary(now)
+            tile.advance(now)
+        self.stats.tick_done()
+
+    def event(self, e: QEvent) -> bool:
+        # Qt sends UpdateRequest to the top-level window when it paints the dirty regions of a frame.
+        if e.type() == QEvent.Type.UpdateRequest:
+            started = time.perf_counter()
+            handled = super().event(e)
+            self.stats.paint_done(started)
+            return handled
+        return super().event(e)
+
+    def _update_status(self) -> None:
+        now = dt.datetime.now()
+        self._clock_label.setText(now.strftime("  %a %d %b %Y  %H:%M:%S  "))
+        states = [s.status.state for s in self.station.sources.values()]
+        up = sum(1 for s in states if s is LinkState.CONNECTED)
+        self._sources_label.setText(f"  Sources: {up}/{len(self.station.beds)} connected  ")
+
+    # -- actions -------------------------------------------------------------------------------------
+    def open_bed(self, bed_id: str) -> None:
+        if self.bed_view_factory is None:
+            return
+        view = self.bed_views.get(bed_id)
+        if view is None:
+            view = self.bed_view_factory(bed_id)
+            self.bed_views[bed_id] = view
+            view.destroyed.connect(lambda *_a, b=bed_id: self.bed_views.pop(b, None))
+        view.show()
+        view.raise_()
+        view.activateWindow()
+
+    def refresh_beds(self) -> None:
+        for tile in self.tiles:
+            tile.set_bed(self.station.bed(tile.bed.bed_id))
+
+    def _bed_menu(self, bed_id: str, pos: QPoint) -> None:
+        menu = QMenu(self)
+        menu.addAction("Open bed view", lambda: self.open_bed(bed_id))
+        menu.addSeparator()
+        menu.addAction("Admit patient…", lambda: self._admit_dialog(bed_id))
+        menu.addAction("Move patient…", lambda: self._move_dialog(bed_id))
+        menu.addAction("Discharge patient…", lambda: self._discharge_dialog(bed_id))
+        menu.addAction("Assign source…", lambda: self._source_dialog(bed_id))
+        menu.exec(pos)
+
+    def _run_ward_action(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except WardError as exc:
+            QMessageBox.warning(self, "WardWatch", str(exc))
+        self.refresh_beds()
+
+    def _admit_dialog(self, bed_id: str | None) -> None:
+        from wardwatch.ui.dialogs import AdmitDialog
+
+        dialog = AdmitDialog(self.station, bed_id, self)
+        if dialog.exec():
+            self._run_ward_action(lambda: self.station.admit(dialog.bed_id(), dialog.patient()))
+
+    def _move_dialog(self, bed_id: str | None) -> None:
+        from wardwatch.ui.dialogs import MoveDialog
+
+        dialog = MoveDialog(self.station, bed_id, self)
+        if dialog.exec():
+            self._run_ward_action(lambda: self.station.move(dialog.from_bed(), dialog.to_bed()))
+
+    def _discharge_dialog(self, bed_id: str | None) -> None:
+        from wardwatch.ui.dialogs import DischargeDialog
+
+        dialog = DischargeDialog(self.station, bed_id, self)
+        if dialog.exec():
+            self._run_ward_action(lambda: self.station.discharge(dialog.bed_id()))
+
+    def _source_dialog(self, bed_id: str | None) -> None:
+        from wardwatch.ui.dialogs import SourceDialog
+
+        dialog = SourceDialog(self.station, bed_id, self)
+        if dialog.exec():
+            self._run_ward_action(lambda: self.station.assign_source(dialog.bed_id(), dialog.spec()))
+
+    def _toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About WardWatch",
+            "<b>WardWatch</b> — an open central station for hospital wards.<br><br>"
+            f"<b>{NOT_A_MEDICAL_DEVICE}</b>",
+        )
+
+    def closeEvent(self, event: object) -> None:
+        self.stop()
+        for view in list(self.bed_views.values()):
+            view.close()
+        super().closeEvent(event)  # type: ignore[arg-type]

@@ -1,0 +1,436 @@
+"""A bed sector of the central display: header, sweeping waves on the left, numerics on the right.
+
+Painted by hand (no child widgets): waves come from a backing QImage that `SweepTrace`s update
+incrementally; header and numerics are repainted only when what they show changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QRegion,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+from wardwatch.app.codes import MdcCode, info, is_ecg
+from wardwatch.app.domain import Bed, LinkState, TechnicalKind
+from wardwatch.app.hub import StreamHub, WaveChannel
+from wardwatch.app.presentation import BedSummary, Freshness, NumericView, summarise
+from wardwatch.ui.sweep import ScaleMode, SweepTrace, TraceScale, ecg_scale
+from wardwatch.ui.theme import theme
+
+ECG_SWEEP_S = 6.0
+RESP_SWEEP_S = 12.0
+
+LINK_COLOURS = {
+    LinkState.CONNECTED: "link_ok",
+    LinkState.STARTING: "link_warn",
+    LinkState.DISCONNECTED: "link_down",
+    LinkState.FAILED: "link_down",
+    LinkState.STOPPED: "link_warn",
+}
+LINK_SYMBOL = {  # shape as well as colour, so the link state reads without colour
+    LinkState.CONNECTED: "●",
+    LinkState.STARTING: "◌",
+    LinkState.DISCONNECTED: "✕",
+    LinkState.FAILED: "✕",
+    LinkState.STOPPED: "■",
+}
+
+
+def trace_scale(code: MdcCode) -> TraceScale:
+    if is_ecg(code):
+        return ecg_scale()
+    if code is MdcCode.PRESS_BLD_ART_ABP:
+        return TraceScale(ScaleMode.FIXED, 20.0, 180.0)
+    return TraceScale(ScaleMode.AUTO, 0.0, 1.0)
+
+
+def sweep_seconds(code: MdcCode) -> float:
+    return RESP_SWEEP_S if code is MdcCode.RESP else ECG_SWEEP_S
+
+
+@dataclass(slots=True)
+class TileLayout:
+    header: QRect
+    waves: QRect
+    numerics: QRect
+
+
+def tile_layout(size: QSize) -> TileLayout:
+    w, h = size.width(), size.height()
+    header_h = max(16, min(28, int(h * 0.15)))
+    body_h = max(1, h - header_h)
+    wave_w = max(1, int(w * 0.68))
+    return TileLayout(
+        header=QRect(0, 0, w, header_h),
+        waves=QRect(0, header_h, wave_w, body_h),
+        numerics=QRect(wave_w, header_h, max(1, w - wave_w), body_h),
+    )
+
+
+class BedTile(QWidget):
+    activated = Signal(str)  # double-click: open the bed view
+    menuRequested = Signal(str, QPoint)
+
+    def __init__(self, bed: Bed, hub: StreamHub, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bed = bed
+        self.hub = hub
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(200, 100)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self._theme = theme()
+        self._layout = tile_layout(self.size())
+        self._image = QImage(
+            max(1, self._layout.waves.width()),
+            max(1, self._layout.waves.height()),
+            QImage.Format.Format_ARGB32_Premultiplied,
+        )
+        self._image.fill(QColor(0, 0, 0))
+        self._traces: dict[MdcCode, SweepTrace] = {}
+        self._wave_codes: tuple[MdcCode, ...] = ()
+        self._generation = -1
+        self.mask_names = False
+        self.summary: BedSummary = summarise(bed, None, 0.0)
+        self._fonts_for: QSize | None = None
+        self._font_small = QFont()
+        self._font_header = QFont()
+        self._font_big = QFont()
+        self._font_mid = QFont()
+        self.frames_drawn = 0
+        self.latencies: list[float] = []  # sample age at hand-over, filled only when measuring
+        self.measure_latency = False
+        self.setAccessibleName(bed.label)
+
+    # -- data -> image -----------------------------------------------------------------------------
+    def set_bed(self, bed: Bed) -> None:
+        self.bed = bed
+        self.setAccessibleName(bed.label)
+        self.refresh_summary(0.0, force=True)
+
+    def _band_rects(self, codes: tuple[MdcCode, ...]) -> list[QRect]:
+        if not codes:
+            return []
+        weights = [1.7 if is_ecg(c) else 1.0 for c in codes]
+        total = sum(weights)
+        h = self._image.height()
+        rects, y = [], 0
+        for i, wt in enumerate(weights):
+            bh = h - y if i == len(weights) - 1 else int(h * wt / total)
+            rects.append(QRect(0, y + 1, self._image.width(), max(1, bh - 2)))
+            y += bh
+        return rects
+
+    def _rebuild_traces(self, channels: dict[MdcCode, WaveChannel]) -> None:
+        self._image.fill(QColor(0, 0, 0))
+        self._traces = {}
+        for code, band in zip(self._wave_codes, self._band_rects(self._wave_codes), strict=True):
+            colour = self._theme.parameter(info(code).colour)
+            width = 1.6 if is_ecg(code) and band.height() > 60 else 1.0
+            trace = SweepTrace(band, sweep_seconds(code), colour, trace_scale(code), width)
+            ch = channels.get(code)
+            trace.reset(band, ch.ring if ch else None, ch.rate if ch else 1.0)
+            self._traces[code] = trace
+        self.update(self._layout.waves)
+
+    def advance(self, now: float) -> bool:
+        """Draw what arrived since the last frame; True if anything was drawn."""
+        streams = self.hub.streams(self.bed.bed_id)
+        if streams is None:
+            return False
+        channels = streams.waves
+        if streams.generation != self._generation:
+            self._generation = streams.generation
+            self._wave_codes = ()
+        codes = tuple(c for c in self.summary.waves if c in channels) or self._wave_codes
+        if codes != self._wave_codes:
+            self._wave_codes = codes
+            self._rebuild_traces(channels)
+        pending = [
+            (trace, ch)
+            for code, trace in self._traces.items()
+            if (ch := channels.get(code)) is not None and ch.ring.count != trace.cursor
+        ]
+        if not pending:
+            return False
+        painter = QPainter(self._image)
+        wr = self._layout.waves
+        lo_hi: dict[int, int] = {}
+        for trace, ch in pending:
+            for x, width in trace.advance(painter, ch.ring, ch.rate):
+                lo_hi[x] = max(lo_hi.get(x, 0), width)  # traces with the same sweep share their strips
+            if self.measure_latency and trace.newest_time is not None:
+                self.latencies.append(now - trace.newest_time)
+        painter.end()
+        for x, width in lo_hi.items():
+            self.update(wr.left() + x, wr.top(), width, wr.height())
+        self.frames_drawn += 1
+        return True
+
+    def refresh_summary(self, now: float, force: bool = False) -> None:
+        summary = summarise(self.bed, self.hub.streams(self.bed.bed_id), now, self.mask_names)
+        if not force and summary == self.summary:
+            return
+        old = self.summary
+        self.summary = summary
+        lay = self._layout
+        if force or (old.label, old.patient_text, old.message, old.link_text, old.link_state) != (
+            summary.label,
+            summary.patient_text,
+            summary.message,
+            summary.link_text,
+            summary.link_state,
+        ):
+            self.update(lay.header)
+        if force or old.numerics != summary.numerics or old.occupied != summary.occupied:
+            self.update(lay.numerics)
+        if (
+            force
+            or old.message != summary.message
+            or old.waves != summary.waves
+            or old.occupied != summary.occupied
+        ):
+            self.update(lay.waves)
+
+    # -- Qt events ---------------------------------------------------------------------------------
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._layout = tile_layout(event.size())
+        wr = self._layout.waves
+        self._image = QImage(
+            max(1, wr.width()), max(1, wr.height()), QImage.Format.Format_ARGB32_Premultiplied
+        )
+        self._image.fill(QColor(0, 0, 0))
+        streams = self.hub.streams(self.bed.bed_id)
+        self._rebuild_traces(streams.waves if streams else {})
+        self._fonts_for = None
+        super().resizeEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        self.activated.emit(self.bed.bed_id)
+        event.accept()
+
+    def keyPressEvent(self, event: object) -> None:
+        key = getattr(event, "key", lambda: None)()
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.activated.emit(self.bed.bed_id)
+        else:
+            super().keyPressEvent(event)  # type: ignore[arg-type]
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        self.menuRequested.emit(self.bed.bed_id, event.globalPos())
+
+    def _ensure_fonts(self) -> None:
+        if self._fonts_for == self.size():
+            return
+        self._fonts_for = self.size()
+        lay = self._layout
+        header_px = max(10, int(lay.header.height() * 0.62))
+        self._font_header = QFont(self.font())
+        self._font_header.setPixelSize(header_px)
+        self._font_header.setBold(True)
+        self._font_small = QFont(self.font())
+        self._font_small.setPixelSize(max(9, int(header_px * 0.8)))
+        rows = 3.2
+        big = int(min(lay.numerics.height() / rows * 0.78, lay.numerics.width() * 0.34))
+        self._font_big = QFont(self.font())
+        self._font_big.setPixelSize(max(12, big))
+        self._font_big.setBold(True)
+        self._font_mid = QFont(self.font())
+        self._font_mid.setPixelSize(max(10, int(big * 0.55)))
+        self._font_mid.setBold(True)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        self._ensure_fonts()
+        p = QPainter(self)
+        lay = self._layout
+        region = event.region()
+        if region.intersects(lay.waves):
+            for r in region:
+                part = r.intersected(lay.waves)
+                if not part.isEmpty():
+                    p.drawImage(part, self._image, part.translated(-lay.waves.topLeft()))
+            self._paint_wave_overlay(p, region)
+        if region.intersects(lay.header):
+            self._paint_header(p)
+        if region.intersects(lay.numerics):
+            self._paint_numerics(p)
+        p.end()
+
+    # -- painting helpers --------------------------------------------------------------------------
+    def _paint_header(self, p: QPainter) -> None:
+        t = self._theme
+        s = self.summary
+        r = self._layout.header
+        p.fillRect(r, t.colour("background", "header"))
+        p.setPen(t.colour("background", "border"))
+        p.drawLine(r.bottomLeft(), r.bottomRight())
+        p.setFont(self._font_header)
+        fm = QFontMetrics(self._font_header)
+        x = r.left() + 6
+        p.setPen(t.colour("text", "normal"))
+        p.drawText(QRect(x, r.top(), r.width(), r.height()), Qt.AlignmentFlag.AlignVCenter, s.label)
+        x += fm.horizontalAdvance(s.label) + 10
+        # link badge, right-aligned: symbol + text so it reads without colour
+        p.setFont(self._font_small)
+        fms = QFontMetrics(self._font_small)
+        badge = f"{LINK_SYMBOL.get(s.link_state, '○') if s.link_state else '○'} {s.link_text}"
+        bw = fms.horizontalAdvance(badge) + 8
+        badge_rect = QRect(r.right() - bw - 4, r.top(), bw, r.height())
+        colour_key = LINK_COLOURS.get(s.link_state) if s.link_state else None
+        p.setPen(t.colour("state", colour_key) if colour_key else t.colour("text", "dim"))
+        p.drawText(badge_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, badge)
+        right_limit = badge_rect.left() - 6
+        # message area (technical states now; alarms from the alarm engine later)
+        msg_w = 0
+        if s.message:
+            msg = f"◆ {s.message}"  # technical marker, distinct from the *** of physiological alarms
+            msg_w = min(fms.horizontalAdvance(msg) + 12, max(0, right_limit - x - 40))
+            if msg_w > 20:
+                box = QRect(right_limit - msg_w, r.top() + 2, msg_w, r.height() - 4)
+                failed = s.message_kind in (TechnicalKind.SOURCE_FAILED,)
+                p.fillRect(box, t.colour("state", "failed_bg" if failed else "technical_bg"))
+                p.setPen(t.colour("state", "failed_fg" if failed else "technical_fg"))
+                p.drawText(
+                    box.adjusted(6, 0, -4, 0),
+                    Qt.AlignmentFlag.AlignVCenter,
+                    fms.elidedText(msg, Qt.TextElideMode.ElideRight, box.width() - 10),
+                )
+        name_rect = QRect(x, r.top(), max(0, right_limit - msg_w - x - 6), r.height())
+        p.setPen(t.colour("text", "normal" if self.bed.patient else "dim"))
+        p.drawText(
+            name_rect,
+            Qt.AlignmentFlag.AlignVCenter,
+            fms.elidedText(s.patient_text, Qt.TextElideMode.ElideRight, name_rect.width()),
+        )
+
+    def _paint_wave_overlay(self, p: QPainter, region: QRegion) -> None:
+        """Labels, calibration pulses and technical messages drawn over the waves, only where repainted."""
+        t = self._theme
+        s = self.summary
+        lay = self._layout
+        origin = lay.waves.topLeft()
+        p.setFont(self._font_small)
+        if not s.occupied:
+            p.setPen(t.colour("text", "empty_bed"))
+            p.drawText(lay.waves, Qt.AlignmentFlag.AlignCenter, "No patient — standby")
+            return
+        for code, trace in self._traces.items():
+            band = trace.band.translated(origin)
+            label_rect = QRect(band.left() + 4, band.top(), 90, 16)
+            cal_rect = QRect(band.right() - 16, band.top(), 16, band.height())
+            want_label = region.intersects(label_rect)
+            want_cal = is_ecg(code) and region.intersects(cal_rect)
+            if not (want_label or want_cal):
+                continue
+            p.setPen(self._theme.parameter(info(code).colour))
+            label = info(code).label
+            if is_ecg(code):
+                streams = self.hub.streams(self.bed.bed_id)
+                wave = streams.waves.get(code) if streams else None
+                lead = wave.label if wave is not None and wave.label else label
+                label = f"{lead}  x{trace.scale.gain:g}"
+                if want_cal:
+                    self._paint_calibration(p, trace, band)
+            if want_label:
+                p.setPen(self._theme.parameter(info(code).colour))
+                p.drawText(label_rect, Qt.AlignmentFlag.AlignLeft, label)
+        if s.message:
+            target = lay.waves
+            if s.message_kind is TechnicalKind.LEAD_OFF:
+                target = next(
+                    (tr.band.translated(origin) for c, tr in self._traces.items() if is_ecg(c)), target
+                )
+            elif s.message_kind is TechnicalKind.SENSOR_OFF:
+                tr = self._traces.get(MdcCode.PULS_OXIM_PLETH)
+                target = tr.band.translated(origin) if tr else target
+            if s.message_kind is not TechnicalKind.LOW_BATTERY and region.intersects(target):
+                p.setPen(t.colour("state", "technical_fg"))
+                p.setFont(self._font_header)
+                p.drawText(target, Qt.AlignmentFlag.AlignCenter, s.message)
+        if not self._traces and not s.message:
+            p.setPen(t.colour("text", "dim"))
+            p.drawText(lay.waves, Qt.AlignmentFlag.AlignCenter, "No signal")
+
+    def _paint_calibration(self, p: QPainter, trace: SweepTrace, band: QRect) -> None:
+        """The 1 mV calibration pulse at the left edge of the ECG band, at the trace's scale."""
+        sc = trace.scale
+        px_per_mv = (band.height() - 1) / (sc.hi - sc.lo)
+        # ecg_scale() puts the tracked baseline at 36 % of the band height from the bottom.
+        base_y = band.bottom() - 0.36 * (band.height() - 1)
+        top_y = max(band.top() + 1.0, base_y - px_per_mv)
+        x0 = band.left() + band.width() - 14
+        pen = QPen(self._theme.colour("text", "dim"))
+        p.setPen(pen)
+        pts = [
+            QPointF(x0, base_y),
+            QPointF(x0 + 3, base_y),
+            QPointF(x0 + 3, top_y),
+            QPointF(x0 + 8, top_y),
+            QPointF(x0 + 8, base_y),
+            QPointF(x0 + 11, base_y),
+        ]
+        p.drawPolyline(pts)
+
+    def _paint_numerics(self, p: QPainter) -> None:
+        t = self._theme
+        r = self._layout.numerics
+        p.fillRect(r, t.colour("background", "tile"))
+        p.setPen(t.colour("background", "border"))
+        p.drawLine(r.topLeft(), r.bottomLeft())
+        if not self.summary.occupied:
+            return
+        views = self.summary.numerics
+        big = [v for v in views[:2]]
+        small = list(views[2:])
+        big_h = r.height() * (0.34 if small else 0.5)
+        y = float(r.top())
+        for v in big:
+            self._paint_numeric(p, QRectF(r.left() + 4, y, r.width() - 8, big_h), v, self._font_big)
+            y += big_h
+        if small:
+            cols = 1 if len(small) <= 2 or r.width() < 150 else 2
+            rows = (len(small) + cols - 1) // cols
+            cell_h = (r.bottom() - y) / max(1, rows)
+            cell_w = (r.width() - 8) / cols
+            for i, v in enumerate(small):
+                cx = r.left() + 4 + (i % cols) * cell_w
+                cy = y + (i // cols) * cell_h
+                self._paint_numeric(p, QRectF(cx, cy, cell_w, cell_h), v, self._font_mid)
+
+    def _paint_numeric(self, p: QPainter, cell: QRectF, v: NumericView, value_font: QFont) -> None:
+        t = self._theme
+        colour = t.parameter(v.colour)
+        if v.freshness is Freshness.STALE:
+            colour = t.colour("text", "stale")
+        p.setFont(self._font_small)
+        p.setPen(colour if v.freshness is not Freshness.STALE else t.colour("text", "stale"))
+        fm_small = QFontMetrics(self._font_small)
+        head = f"{v.label} {v.unit}"
+        p.drawText(
+            cell.adjusted(0, 0, 0, 0), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), head
+        )
+        if v.time_text:
+            p.drawText(cell, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop), v.time_text)
+        value_rect = cell.adjusted(0, fm_small.height() * 0.6, 0, 0)
+        font = QFont(value_font)
+        fm = QFontMetrics(font)
+        # Never truncate a number: shrink the font until the value fits its cell.
+        while fm.horizontalAdvance(v.text) > value_rect.width() and font.pixelSize() > 8:
+            font.setPixelSize(font.pixelSize() - 1)
+            fm = QFontMetrics(font)
+        p.setFont(font)
+        p.setPen(colour)
+        p.drawText(value_rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), v.text)
