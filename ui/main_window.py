@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
             if refresh:
                 tile.refresh_summary(now)
             tile.advance(now)
+            tile.flush()
         self.stats.tick_done()
 
     def event(self, e: QEvent) -> bool:

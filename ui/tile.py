@@ -18,8 +18,6 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPen,
-    QRegion,
     QResizeEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
@@ -101,6 +99,8 @@ class BedTile(QWidget):
         )
         self._image.fill(QColor(0, 0, 0))
         self._traces: dict[MdcCode, SweepTrace] = {}
+        self._overlay: list[tuple[MdcCode, SweepTrace, QRect, QRect | None, QColor, str]] = []
+        self._dirty: QRect | None = None
         self._wave_codes: tuple[MdcCode, ...] = ()
         self._generation = -1
         self.mask_names = False
@@ -144,7 +144,21 @@ class BedTile(QWidget):
             ch = channels.get(code)
             trace.reset(band, ch.ring if ch else None, ch.rate if ch else 1.0)
             self._traces[code] = trace
-        self.update(self._layout.waves)
+        self._overlay = self._overlay_items()
+        self._mark_dirty(self._layout.waves)
+
+    def _mark_dirty(self, rect: QRect) -> None:
+        self._dirty = rect if self._dirty is None else self._dirty.united(rect)
+
+    def flush(self) -> None:
+        """Ask Qt to repaint what changed this frame, as one rectangle.
+
+        One rectangle, not a region: Qt's raster engine clips a multi-rectangle region on a slow path
+        (~40 µs per image blit instead of ~4 µs), which at 64 beds costs more than the wider blit.
+        """
+        if self._dirty is not None:
+            self.update(self._dirty)
+            self._dirty = None
 
     def advance(self, now: float) -> bool:
         """Draw what arrived since the last frame; True if anything was drawn."""
@@ -176,7 +190,7 @@ class BedTile(QWidget):
                 self.latencies.append(now - trace.newest_time)
         painter.end()
         for x, width in lo_hi.items():
-            self.update(wr.left() + x, wr.top(), width, wr.height())
+            self._mark_dirty(QRect(wr.left() + x, wr.top(), width, wr.height()))
         self.frames_drawn += 1
         return True
 
@@ -194,16 +208,16 @@ class BedTile(QWidget):
             summary.link_text,
             summary.link_state,
         ):
-            self.update(lay.header)
+            self._mark_dirty(lay.header)
         if force or old.numerics != summary.numerics or old.occupied != summary.occupied:
-            self.update(lay.numerics)
+            self._mark_dirty(lay.numerics)
         if (
             force
             or old.message != summary.message
             or old.waves != summary.waves
             or old.occupied != summary.occupied
         ):
-            self.update(lay.waves)
+            self._mark_dirty(lay.waves)
 
     # -- Qt events ---------------------------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -256,16 +270,17 @@ class BedTile(QWidget):
         self._ensure_fonts()
         p = QPainter(self)
         lay = self._layout
-        region = event.region()
-        if region.intersects(lay.waves):
-            for r in region:
+        bounds = event.rect()
+        if bounds.intersects(lay.waves):
+            ox, oy = lay.waves.left(), lay.waves.top()
+            for r in event.region():
                 part = r.intersected(lay.waves)
                 if not part.isEmpty():
-                    p.drawImage(part, self._image, part.translated(-lay.waves.topLeft()))
-            self._paint_wave_overlay(p, region)
-        if region.intersects(lay.header):
+                    p.drawImage(part.topLeft(), self._image, part.translated(-ox, -oy))
+            self._paint_wave_overlay(p, bounds)
+        if bounds.intersects(lay.header):
             self._paint_header(p)
-        if region.intersects(lay.numerics):
+        if bounds.intersects(lay.numerics):
             self._paint_numerics(p)
         p.end()
 
@@ -316,73 +331,78 @@ class BedTile(QWidget):
             fms.elidedText(s.patient_text, Qt.TextElideMode.ElideRight, name_rect.width()),
         )
 
-    def _paint_wave_overlay(self, p: QPainter, region: QRegion) -> None:
-        """Labels, calibration pulses and technical messages drawn over the waves, only where repainted."""
-        t = self._theme
-        s = self.summary
-        lay = self._layout
-        origin = lay.waves.topLeft()
-        p.setFont(self._font_small)
-        if not s.occupied:
-            p.setPen(t.colour("text", "empty_bed"))
-            p.drawText(lay.waves, Qt.AlignmentFlag.AlignCenter, "No patient — standby")
-            return
+    def _overlay_items(self) -> list[tuple[MdcCode, SweepTrace, QRect, QRect | None, QColor, str]]:
+        """Per trace: label rect, calibration rect (ECG), colour and label, in widget coordinates."""
+        items = []
+        origin = self._layout.waves.topLeft()
+        streams = self.hub.streams(self.bed.bed_id)
         for code, trace in self._traces.items():
             band = trace.band.translated(origin)
-            label_rect = QRect(band.left() + 4, band.top(), 90, 16)
-            cal_rect = QRect(band.right() - 16, band.top(), 16, band.height())
-            want_label = region.intersects(label_rect)
-            want_cal = is_ecg(code) and region.intersects(cal_rect)
-            if not (want_label or want_cal):
-                continue
-            p.setPen(self._theme.parameter(info(code).colour))
             label = info(code).label
+            cal = None
             if is_ecg(code):
-                streams = self.hub.streams(self.bed.bed_id)
                 wave = streams.waves.get(code) if streams else None
                 lead = wave.label if wave is not None and wave.label else label
                 label = f"{lead}  x{trace.scale.gain:g}"
-                if want_cal:
-                    self._paint_calibration(p, trace, band)
-            if want_label:
-                p.setPen(self._theme.parameter(info(code).colour))
+                cal = QRect(band.right() - 16, band.top(), 16, band.height())
+            colour = self._theme.parameter(info(code).colour)
+            items.append((code, trace, QRect(band.left() + 4, band.top(), 90, 16), cal, colour, label))
+        return items
+
+    def _paint_wave_overlay(self, p: QPainter, bounds: QRect) -> None:
+        """Labels, calibration pulses and technical messages over the waves, only where repainted."""
+        t = self._theme
+        s = self.summary
+        lay = self._layout
+        if not s.occupied:
+            p.setFont(self._font_small)
+            p.setPen(t.colour("text", "empty_bed"))
+            p.drawText(lay.waves, Qt.AlignmentFlag.AlignCenter, "No patient — standby")
+            return
+        for _code, trace, label_rect, cal_rect, colour, label in self._overlay:
+            if label_rect.intersects(bounds):
+                p.setFont(self._font_small)
+                p.setPen(colour)
                 p.drawText(label_rect, Qt.AlignmentFlag.AlignLeft, label)
-        if s.message:
+            if cal_rect is not None and cal_rect.intersects(bounds):
+                self._paint_calibration(p, trace, cal_rect)
+        if s.message and s.message_kind is not TechnicalKind.LOW_BATTERY:
             target = lay.waves
+            origin = lay.waves.topLeft()
             if s.message_kind is TechnicalKind.LEAD_OFF:
-                target = next(
-                    (tr.band.translated(origin) for c, tr in self._traces.items() if is_ecg(c)), target
-                )
+                ecg = [tr for c, tr in self._traces.items() if is_ecg(c)]
+                target = ecg[0].band.translated(origin) if ecg else target
             elif s.message_kind is TechnicalKind.SENSOR_OFF:
                 tr = self._traces.get(MdcCode.PULS_OXIM_PLETH)
                 target = tr.band.translated(origin) if tr else target
-            if s.message_kind is not TechnicalKind.LOW_BATTERY and region.intersects(target):
+            if target.intersects(bounds):
                 p.setPen(t.colour("state", "technical_fg"))
                 p.setFont(self._font_header)
                 p.drawText(target, Qt.AlignmentFlag.AlignCenter, s.message)
         if not self._traces and not s.message:
+            p.setFont(self._font_small)
             p.setPen(t.colour("text", "dim"))
             p.drawText(lay.waves, Qt.AlignmentFlag.AlignCenter, "No signal")
 
-    def _paint_calibration(self, p: QPainter, trace: SweepTrace, band: QRect) -> None:
-        """The 1 mV calibration pulse at the left edge of the ECG band, at the trace's scale."""
+    def _paint_calibration(self, p: QPainter, trace: SweepTrace, cal: QRect) -> None:
+        """The 1 mV calibration pulse at the right edge of the ECG band, at the trace's scale."""
         sc = trace.scale
-        px_per_mv = (band.height() - 1) / (sc.hi - sc.lo)
+        px_per_mv = (cal.height() - 1) / (sc.hi - sc.lo)
         # ecg_scale() puts the tracked baseline at 36 % of the band height from the bottom.
-        base_y = band.bottom() - 0.36 * (band.height() - 1)
-        top_y = max(band.top() + 1.0, base_y - px_per_mv)
-        x0 = band.left() + band.width() - 14
-        pen = QPen(self._theme.colour("text", "dim"))
-        p.setPen(pen)
-        pts = [
-            QPointF(x0, base_y),
-            QPointF(x0 + 3, base_y),
-            QPointF(x0 + 3, top_y),
-            QPointF(x0 + 8, top_y),
-            QPointF(x0 + 8, base_y),
-            QPointF(x0 + 11, base_y),
-        ]
-        p.drawPolyline(pts)
+        base_y = cal.bottom() - 0.36 * (cal.height() - 1)
+        top_y = max(cal.top() + 1.0, base_y - px_per_mv)
+        x0 = cal.left() + 2
+        p.setPen(self._theme.colour("text", "dim"))
+        p.drawPolyline(
+            [
+                QPointF(x0, base_y),
+                QPointF(x0 + 3, base_y),
+                QPointF(x0 + 3, top_y),
+                QPointF(x0 + 8, top_y),
+                QPointF(x0 + 8, base_y),
+                QPointF(x0 + 11, base_y),
+            ]
+        )
 
     def _paint_numerics(self, p: QPainter) -> None:
         t = self._theme

@@ -1,0 +1,690 @@
+"""Station configuration: a TOML file in the user config dir, overridden by command-line flags.
+
+The file format is documented by `resources/defaults.toml`, which holds exactly the built-in defaults.
+A broken file never stops the station: every problem becomes a message naming the file, the line and
+the key, and the station starts on the defaults for whatever could not be read. A ward must get its
+monitors on screen even when somebody mistyped the config.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from difflib import get_close_matches
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "wardwatch"
+CONFIG_FILE_NAME = "wardwatch.toml"
+CONFIG_PATH_ENV = "WARDWATCH_CONFIG"
+SCHEMA_VERSION = 1
+
+DEFAULT_STATION_NAME = "WardWatch central"
+DEFAULT_BED_COUNT = 16
+DEFAULT_DISPLAY_FPS = 30.0
+DEFAULT_NIBP_INTERVAL_S = 300.0
+DEFAULT_SEED = 0
+
+BED_COUNT_RANGE = (1, 64)
+DISPLAY_FPS_RANGE = (5.0, 60.0)
+# Real monitors cycle NIBP every 1 min to several hours; 10 s still lets a demo show a few cuffs quickly.
+NIBP_INTERVAL_RANGE_S = (10.0, 14_400.0)
+
+_SOURCE_SPEC = re.compile(r"[A-Za-z][A-Za-z0-9_-]*:")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Value checks, shared by the file loader, the command-line overrides and the dataclasses themselves.
+# Each returns the normalised value or raises ValueError with a reason that states what is allowed.
+
+
+def _is_int(value: object) -> bool:
+    # bool is an int subclass, but `bed_count = true` is a mistake, not 1 bed
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return _is_int(value) or isinstance(value, float)
+
+
+def _fmt_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _check_station_name(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty text")
+    return value.strip()
+
+
+def _check_bed_count(value: object) -> int:
+    low, high = BED_COUNT_RANGE
+    if not (_is_int(value) and isinstance(value, int) and low <= value <= high):
+        raise ValueError(f"must be a whole number from {low} to {high}")
+    return value
+
+
+def _check_float_range(value: object, bounds: tuple[float, float], unit: str) -> float:
+    low, high = bounds
+    # `not (low <= v <= high)` rather than `v < low or v > high`, so that nan is refused too
+    if not (_is_number(value) and isinstance(value, int | float) and low <= value <= high):
+        raise ValueError(f"must be a number of {unit} from {_fmt_number(low)} to {_fmt_number(high)}")
+    return float(value)
+
+
+def _check_display_fps(value: object) -> float:
+    return _check_float_range(value, DISPLAY_FPS_RANGE, "frames per second")
+
+
+def _check_nibp_interval(value: object) -> float:
+    return _check_float_range(value, NIBP_INTERVAL_RANGE_S, "seconds")
+
+
+def _check_seed(value: object) -> int:
+    # numpy's generators refuse negative seeds, so catch that here rather than at simulator start
+    if not (_is_int(value) and isinstance(value, int) and value >= 0):
+        raise ValueError("must be a whole number of 0 or more")
+    return value
+
+
+def _check_data_dir(value: object) -> Path:
+    if isinstance(value, str | os.PathLike):
+        text = os.fspath(value)
+        if isinstance(text, str) and text.strip():
+            return Path(text).expanduser()
+    raise ValueError("must be a non-empty path")
+
+
+def _check_bed_label(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError('must be a non-empty text, e.g. "Bed 4"')
+    return value.strip()
+
+
+def _check_source_spec(value: object) -> str:
+    # Only the form is checked: which kinds exist is the station's business (entry points), and config
+    # must not import devices/.
+    if not isinstance(value, str) or not _SOURCE_SPEC.match(value.strip()):
+        raise ValueError('must be a source spec of the form kind:argument, e.g. "sim:stable"')
+    return value.strip()
+
+
+# ---------------------------------------------------------------------------------------------------
+# The configuration values
+
+
+@dataclass(frozen=True, slots=True)
+class BedConfig:
+    """One bed position. `source` None means the station picks one (the simulator's ward mix)."""
+
+    label: str
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", _raise_as_field("label", _check_bed_label, self.label))
+        if self.source is not None:
+            object.__setattr__(self, "source", _raise_as_field("source", _check_source_spec, self.source))
+
+
+def default_bed(index: int) -> BedConfig:
+    """Bed `index` (0-based) when nothing configures it."""
+    return BedConfig(label=f"Bed {index + 1}")
+
+
+@dataclass(frozen=True, slots=True)
+class StationConfig:
+    """Everything the station reads from its config file. Values are checked and normalised on creation.
+
+    `beds` always holds exactly `bed_count` entries in ward order: shorter tuples are padded with
+    `default_bed`, longer ones cut, so that changing `bed_count` (e.g. by a flag) keeps the ward coherent.
+    """
+
+    station_name: str = DEFAULT_STATION_NAME
+    bed_count: int = DEFAULT_BED_COUNT
+    display_fps: float = DEFAULT_DISPLAY_FPS
+    beds: tuple[BedConfig, ...] = ()
+    data_dir: Path | None = None  # None: the platform's user data dir, see resolve_data_dir
+    nibp_interval_s: float = DEFAULT_NIBP_INTERVAL_S
+    seed: int = DEFAULT_SEED
+
+    def __post_init__(self) -> None:
+        for setting in _SETTINGS:
+            value = getattr(self, setting.attribute)
+            if value is None and setting.optional:
+                continue
+            object.__setattr__(
+                self, setting.attribute, _raise_as_field(setting.attribute, setting.check, value)
+            )
+        beds = tuple(self.beds)
+        if not all(isinstance(bed, BedConfig) for bed in beds):
+            raise ValueError("beds: every entry must be a BedConfig")
+        padding = tuple(default_bed(i) for i in range(len(beds), self.bed_count))
+        object.__setattr__(self, "beds", beds[: self.bed_count] + padding)
+
+
+def _raise_as_field(name: str, check: Callable[[object], Any], value: object) -> Any:
+    try:
+        return check(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} {value!r}: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class _Setting:
+    """One scalar key of the file and the StationConfig field it fills."""
+
+    section: str
+    key: str
+    attribute: str
+    check: Callable[[object], Any]
+    what: str  # for messages about command-line values
+    optional: bool = False  # None is a valid value meaning "decide at run time"
+
+    @property
+    def dotted(self) -> str:
+        return f"{self.section}.{self.key}"
+
+
+_SETTINGS: tuple[_Setting, ...] = (
+    _Setting("station", "name", "station_name", _check_station_name, "station name"),
+    _Setting("station", "bed_count", "bed_count", _check_bed_count, "bed count"),
+    _Setting("station", "seed", "seed", _check_seed, "seed"),
+    _Setting("display", "fps", "display_fps", _check_display_fps, "display rate"),
+    _Setting("simulator", "nibp_interval_s", "nibp_interval_s", _check_nibp_interval, "NIBP interval"),
+    _Setting("storage", "data_dir", "data_dir", _check_data_dir, "data directory", optional=True),
+)
+_BED_SECTION = "bed"
+_BED_KEYS = ("label", "source")
+_DEFAULTS = StationConfig()
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedConfig:
+    """The configuration to run with, what was wrong with the file (for the user), and where it was."""
+
+    config: StationConfig
+    messages: tuple[str, ...]
+    path: Path
+
+
+# ---------------------------------------------------------------------------------------------------
+# Schema migrations
+
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+
+# from-version → function turning a parsed document of that version into the next version's document.
+# When SCHEMA_VERSION goes up, add one entry here; never edit an existing one, old files depend on it.
+_MIGRATIONS: Mapping[int, Migration] = MappingProxyType({})
+
+
+def _migrate(doc: dict[str, Any], version: int) -> dict[str, Any]:
+    while version < SCHEMA_VERSION:
+        doc = _MIGRATIONS[version](doc)
+        version += 1
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------------
+# Where keys are in the text. tomllib gives positions only for syntax errors, so for a file that
+# parsed, the line of a key is found by scanning the text again.
+
+KeyPath = tuple[str | int, ...]
+
+_MULTILINE_QUOTES = ('"""', "'''")
+
+
+def _unquoted_index(text: str, targets: str) -> int:
+    """Index of the first character of `targets` outside TOML quotes in `text`, or -1."""
+    quote = ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == "\\" and quote == '"':
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            return -1
+        elif ch in targets:
+            return i
+        i += 1
+    return -1
+
+
+def _key_parts(key_text: str) -> tuple[str, ...] | None:
+    """Decode a (possibly dotted, quoted) TOML key; tomllib does the decoding so quoting rules match."""
+    try:
+        node: Any = tomllib.loads(f"{key_text} = 0")
+    except tomllib.TOMLDecodeError:
+        return None
+    parts: list[str] = []
+    while isinstance(node, dict) and len(node) == 1:
+        name, node = next(iter(node.items()))
+        parts.append(name)
+    return tuple(parts) if parts else None
+
+
+@dataclass(frozen=True, slots=True)
+class _KeyLines:
+    """1-based line of each key, table header and array-of-tables entry, by path (array index as int)."""
+
+    lines: Mapping[KeyPath, int]
+
+    @classmethod
+    def scan(cls, text: str) -> _KeyLines:
+        lines: dict[KeyPath, int] = {}
+        table: KeyPath = ()
+        array_index: dict[tuple[str, ...], int] = {}  # header parts → index of its latest entry
+        array_count: dict[KeyPath, int] = {}  # resolved path of an array of tables → entries so far
+        in_string = ""
+
+        def resolve(parts: tuple[str, ...]) -> KeyPath:
+            out: list[str | int] = []
+            for n, part in enumerate(parts):
+                out.append(part)
+                if parts[: n + 1] in array_index:
+                    out.append(array_index[parts[: n + 1]])
+            return tuple(out)
+
+        for number, raw in enumerate(text.splitlines(), start=1):
+            if in_string:
+                if in_string in raw:
+                    in_string = ""
+                continue
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("[["):
+                end = _unquoted_index(line[2:], "]")
+                parts = _key_parts(line[2 : 2 + end]) if end >= 0 else None
+                if parts is None:
+                    continue
+                parent = (*resolve(parts[:-1]), parts[-1])
+                index = array_count.get(parent, 0)
+                array_count[parent] = index + 1
+                array_index[parts] = index
+                table = resolve(parts)
+                lines.setdefault(table, number)
+                continue
+            if line.startswith("["):
+                end = _unquoted_index(line[1:], "]")
+                parts = _key_parts(line[1 : 1 + end]) if end >= 0 else None
+                if parts is None:
+                    continue
+                table = resolve(parts)
+                lines.setdefault(table, number)
+                continue
+            eq = _unquoted_index(line, "=")
+            if eq < 0:
+                continue
+            parts = _key_parts(line[:eq])
+            if parts is None:
+                continue
+            lines.setdefault(table + parts, number)
+            value = line[eq + 1 :].lstrip()
+            for quote in _MULTILINE_QUOTES:
+                if value.startswith(quote) and quote not in value[3:]:
+                    in_string = quote
+        return cls(MappingProxyType(lines))
+
+    def line_of(self, path: KeyPath) -> int | None:
+        """Line of `path`, or of its nearest enclosing key or table (e.g. an inline table) if not found."""
+        for end in range(len(path), 0, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading the document
+
+
+def _toml_repr(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        shown = value if len(value) <= 60 else value[:57] + "..."
+        return '"' + shown.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    return type(value).__name__
+
+
+def _default_repr(value: object) -> str:
+    if isinstance(value, float):
+        return _fmt_number(value)
+    if value is None:
+        return "the platform default"
+    return _toml_repr(value)
+
+
+@dataclass(slots=True)
+class _Reporter:
+    """Collects messages that name the file and the line of the key concerned."""
+
+    path: Path
+    key_lines: _KeyLines
+    found: list[tuple[int, str]] = field(default_factory=list)
+
+    def at(self, key_path: KeyPath, text: str) -> None:
+        line = self.key_lines.line_of(key_path)
+        where = f"Config file {self.path}" + (f", line {line}" if line is not None else "")
+        self.found.append((line or 0, f"{where}: {text}"))
+
+    def messages(self) -> tuple[str, ...]:
+        # in file order, so that someone fixing the file can work from top to bottom
+        return tuple(text for _, text in sorted(self.found, key=lambda item: item[0]))
+
+
+def _unknown_keys(
+    report: _Reporter,
+    table: Mapping[str, Any],
+    known: Sequence[str],
+    prefix: KeyPath,
+    *,
+    key_prefix: str = "",
+    context: str = "",
+) -> None:
+    for key in table:
+        if key in known:
+            continue
+        hint = get_close_matches(key, known, n=1)
+        if hint:
+            suggestion = f"; did you mean {key_prefix}{hint[0]}?"
+        else:
+            suggestion = f" (known keys: {', '.join(key_prefix + k for k in known)})"
+        report.at((*prefix, key), f"{context}unknown key {key_prefix}{key} is ignored{suggestion}")
+
+
+def _section(report: _Reporter, doc: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = doc.get(name, {})
+    if isinstance(value, dict):
+        return value
+    report.at((name,), f"{name} must be a [{name}] section, not {_toml_repr(value)}; using its defaults")
+    return {}
+
+
+def _read_schema_version(report: _Reporter, doc: Mapping[str, Any]) -> int:
+    # A hand-written file may leave the version out; it is then read as the current version.
+    version = doc.get("schema_version", SCHEMA_VERSION)
+    if not (_is_int(version) and isinstance(version, int) and version >= 1):
+        report.at(
+            ("schema_version",),
+            f"schema_version = {_toml_repr(version)} must be a whole number of 1 or more; "
+            f"reading the file as version {SCHEMA_VERSION}",
+        )
+        return SCHEMA_VERSION
+    if version > SCHEMA_VERSION:
+        report.at(
+            ("schema_version",),
+            f"schema_version = {version} is from a newer WardWatch (this one reads {SCHEMA_VERSION}); "
+            "keys it does not know are ignored",
+        )
+        return SCHEMA_VERSION
+    return version
+
+
+def _read_beds(report: _Reporter, doc: Mapping[str, Any], bed_count: int) -> tuple[BedConfig, ...]:
+    entries = doc.get(_BED_SECTION, [])
+    if not isinstance(entries, list):
+        report.at(
+            (_BED_SECTION,),
+            f"{_BED_SECTION} must be a list of [[{_BED_SECTION}]] entries, not {_toml_repr(entries)}; "
+            "using the default beds",
+        )
+        return ()
+    if len(entries) > bed_count:
+        ignored = (
+            f"entry {len(entries)} is ignored"
+            if len(entries) == bed_count + 1
+            else f"entries {bed_count + 1} to {len(entries)} are ignored"
+        )
+        report.at(
+            (_BED_SECTION, bed_count),
+            f"{len(entries)} [[{_BED_SECTION}]] entries but station.bed_count is {bed_count}; {ignored}",
+        )
+    beds: list[BedConfig] = []
+    for index, entry in enumerate(entries[:bed_count]):
+        fallback = default_bed(index)
+        where: KeyPath = (_BED_SECTION, index)
+        if not isinstance(entry, dict):
+            report.at(
+                where, f"bed entry {index + 1} must be a table, not {_toml_repr(entry)}; using defaults"
+            )
+            beds.append(fallback)
+            continue
+        _unknown_keys(report, entry, _BED_KEYS, where, context=f"bed entry {index + 1}: ")
+        label = fallback.label
+        if "label" in entry:
+            try:
+                label = _check_bed_label(entry["label"])
+            except ValueError as exc:
+                report.at(
+                    (*where, "label"),
+                    f"bed entry {index + 1}: label = {_toml_repr(entry['label'])} is not allowed ({exc}); "
+                    f"using {_toml_repr(label)}",
+                )
+        source: str | None = None
+        if "source" in entry:
+            try:
+                source = _check_source_spec(entry["source"])
+            except ValueError as exc:
+                report.at(
+                    (*where, "source"),
+                    f"bed entry {index + 1}: source = {_toml_repr(entry['source'])} is not allowed ({exc}); "
+                    "the station picks the source",
+                )
+        beds.append(BedConfig(label=label, source=source))
+    return tuple(beds)
+
+
+def _report_duplicate_labels(report: _Reporter, beds: Sequence[BedConfig]) -> None:
+    # Two tiles with one name make an alarm ambiguous; it is worth a message, not worth refusing to start.
+    first_seen: dict[str, int] = {}
+    for index, bed in enumerate(beds):
+        key = bed.label.casefold()
+        if key in first_seen:
+            report.at(
+                (_BED_SECTION, index, "label"),
+                f"bed {index + 1} has the same label {_toml_repr(bed.label)} as bed {first_seen[key] + 1}; "
+                "give every bed its own label",
+            )
+        else:
+            first_seen[key] = index
+
+
+def parse_config(text: str, path: Path) -> LoadedConfig:
+    """Read configuration text that came from `path` (used in messages and for relative paths)."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return LoadedConfig(_DEFAULTS, (_syntax_message(path, text, exc),), path)
+
+    report = _Reporter(path, _KeyLines.scan(text))
+    doc = _migrate(doc, _read_schema_version(report, doc))
+
+    sections = tuple(dict.fromkeys(s.section for s in _SETTINGS))
+    known_top = ("schema_version", *sections, _BED_SECTION)
+    for key in doc:
+        if key not in known_top:
+            shown = f"section [{key}]" if isinstance(doc[key], dict) else f"key {key}"
+            hint = get_close_matches(key, known_top, n=1)
+            suggestion = f"; did you mean {hint[0]}?" if hint else ""
+            report.at((key,), f"unknown {shown} is ignored{suggestion}")
+
+    values: dict[str, Any] = {}
+    for name in sections:
+        table = _section(report, doc, name)
+        settings = [s for s in _SETTINGS if s.section == name]
+        _unknown_keys(report, table, [s.key for s in settings], (name,), key_prefix=f"{name}.")
+        for setting in settings:
+            if setting.key not in table:
+                continue
+            raw = table[setting.key]
+            try:
+                values[setting.attribute] = setting.check(raw)
+            except ValueError as exc:
+                default = getattr(_DEFAULTS, setting.attribute)
+                report.at(
+                    (name, setting.key),
+                    f"{setting.dotted} = {_toml_repr(raw)} is not allowed ({exc}); "
+                    f"using the default {_default_repr(default)}",
+                )
+
+    data_dir = values.get("data_dir")
+    if isinstance(data_dir, Path) and not data_dir.is_absolute():
+        # relative to the file, so that the meaning does not change with the directory the station starts in
+        values["data_dir"] = path.parent / data_dir
+
+    bed_count = values.get("bed_count", DEFAULT_BED_COUNT)
+    config = StationConfig(**values, beds=_read_beds(report, doc, bed_count))
+    _report_duplicate_labels(report, config.beds)
+    return LoadedConfig(config, report.messages(), path)
+
+
+_ERROR_POSITION = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)\s*$")
+
+
+def _syntax_message(path: Path, text: str, exc: tomllib.TOMLDecodeError) -> str:
+    # Python 3.11's TOMLDecodeError carries its position only inside the message text.
+    reason = str(exc)
+    match = _ERROR_POSITION.search(reason)
+    if match is None:
+        where = f"Config file {path}"
+    elif match.group(1) is None:
+        where = f"Config file {path}, line {max(1, len(text.splitlines()))} (end of file)"
+        reason = reason[: match.start()]
+    else:
+        where = f"Config file {path}, line {match.group(1)}"
+        reason = f"{reason[: match.start()]} (column {match.group(2)})"
+    return f"{where}: {reason} — starting on defaults"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Files and directories
+
+
+def default_config_path() -> Path:
+    """The config file: $WARDWATCH_CONFIG if set, otherwise wardwatch.toml in the user config dir."""
+    override = os.environ.get(CONFIG_PATH_ENV, "").strip()
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME)) / CONFIG_FILE_NAME
+
+
+def load_config(path: Path | None = None) -> LoadedConfig:
+    """Read the config file; never raises for a bad file. A missing file simply means the defaults."""
+    path = default_config_path() if path is None else path
+    if path.is_dir():
+        message = f"Config file {path} is a directory, not a file — starting on defaults"
+        return LoadedConfig(_DEFAULTS, (message,), path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return LoadedConfig(_DEFAULTS, (), path)
+    except (OSError, ValueError) as exc:  # ValueError: a path with a NUL byte
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        message = f"Cannot read config file {path}: {reason} — starting on defaults"
+        return LoadedConfig(_DEFAULTS, (message,), path)
+    try:
+        # utf-8-sig: Windows editors may save a byte-order mark, which is harmless but not TOML
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start]
+        message = (
+            f"Config file {path}, line {line}: not UTF-8 text (byte 0x{bad:02x}); "
+            "save it as UTF-8 — starting on defaults"
+        )
+        return LoadedConfig(_DEFAULTS, (message,), path)
+    return parse_config(text, path)
+
+
+def defaults_text() -> str:
+    """The shipped, commented default configuration (resources/defaults.toml)."""
+    return resources.files("wardwatch.resources").joinpath("defaults.toml").read_text(encoding="utf-8")
+
+
+def write_default_config(path: Path) -> None:
+    """Copy the commented defaults to `path`, unless a file is already there (it is never overwritten)."""
+    data = resources.files("wardwatch.resources").joinpath("defaults.toml").read_bytes()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # exclusive create: an existing config is left alone even if it appears between check and write
+        with path.open("xb") as out:
+            out.write(data)
+    except FileExistsError:
+        return
+
+
+def resolve_data_dir(config: StationConfig) -> Path:
+    """Where recordings and trends go: the configured dir, or the platform's user data dir."""
+    if config.data_dir is not None:
+        return config.data_dir
+    return Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def resolve_beds(
+    config: StationConfig, default_sources: Callable[[int], Sequence[str]]
+) -> tuple[BedConfig, ...]:
+    """The ward with every source decided: beds without one take theirs from `default_sources(bed_count)`.
+
+    `default_sources` is the simulator's ward mix; it is passed in because config must not import devices/.
+    """
+    mix = list(default_sources(config.bed_count))
+    if len(mix) != config.bed_count:
+        raise ValueError(f"default_sources({config.bed_count}) returned {len(mix)} sources")
+    return tuple(
+        bed if bed.source is not None else BedConfig(label=bed.label, source=source)
+        for bed, source in zip(config.beds, mix, strict=True)
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Command line
+
+
+def apply_overrides(
+    config: StationConfig,
+    *,
+    station_name: str | None = None,
+    bed_count: int | None = None,
+    display_fps: float | None = None,
+    data_dir: Path | None = None,
+    seed: int | None = None,
+) -> StationConfig:
+    """`config` with the given command-line values (None = flag not given); bad values raise ValueError."""
+    given: dict[str, object] = {
+        "station_name": station_name,
+        "bed_count": bed_count,
+        "display_fps": display_fps,
+        "data_dir": data_dir,
+        "seed": seed,
+    }
+    changes: dict[str, Any] = {}
+    for setting in _SETTINGS:
+        value = given.get(setting.attribute)
+        if value is None:
+            continue
+        try:
+            changes[setting.attribute] = setting.check(value)
+        except ValueError as exc:
+            raise ValueError(f"invalid {setting.what} {value!r}: {exc}") from None
+    if "data_dir" in changes:
+        # absolute now, so that a later change of working directory cannot move the recordings
+        changes["data_dir"] = changes["data_dir"].absolute()
+    return replace(config, **changes)
