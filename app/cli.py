@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(parser, suppress=False)
     parser.add_argument("--kiosk", action="store_true", help="full screen without window chrome")
+    parser.add_argument(
+        "--quit-after",
+        type=float,
+        metavar="SECONDS",
+        help="close the station after SECONDS (smoke tests, demos)",
+    )
     parser.add_argument("--info", action="store_true", help="print versions and paths for IT, then exit")
     sub = parser.add_subparsers(dest="command")
 
@@ -95,7 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--seconds", type=float, default=5.0)
     hub.add_argument("--json", action="store_true", help="print one JSON object")
 
-    sub.add_parser("info", help="print versions and paths for IT")
+    info = sub.add_parser("info", help="print versions and paths for IT")
+    _common(info, suppress=True)
     return parser
 
 
@@ -155,13 +162,23 @@ def frontend() -> ModuleType:
 # -- commands -----------------------------------------------------------------------------------------
 def cmd_gui(args: argparse.Namespace) -> int:
     loaded = _load(args)
+    for message in loaded.messages:
+        log.warning("%s", message)
     station = make_station(loaded.config, args.replay, args.beds is not None)
-    return int(frontend().run_gui(station, loaded.config.display_fps, loaded.messages, kiosk=args.kiosk))
+    return int(
+        frontend().run_gui(
+            station,
+            loaded.config.display_fps,
+            loaded.messages,
+            kiosk=args.kiosk,
+            quit_after=getattr(args, "quit_after", None),
+        )
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     if not args.headless:
-        return cmd_gui(argparse.Namespace(**{**vars(args), "kiosk": False}))
+        return cmd_gui(argparse.Namespace(**{**vars(args), "kiosk": False, "quit_after": None}))
     from wardwatch.app.headless import run_headless
 
     if args.speed <= 0:

@@ -106,7 +106,8 @@ class ThreadedSource(ABC):
             self.run(sink, self._stop)
         except Exception as exc:
             log.exception("source %s on bed %s failed", self.source_id, self.bed)
-            detail = f"{type(exc).__name__}: {exc}" if isinstance(exc, SourceError) else type(exc).__name__
+            # A SourceError's message is written for the user; anything else stays in the log.
+            detail = str(exc) if isinstance(exc, SourceError) else f"internal error ({type(exc).__name__})"
             self._set_status(LinkState.FAILED, detail)
             sink.push_event(
                 TechnicalEvent(self.bed, TechnicalKind.SOURCE_FAILED, True, self.clock.now(), detail)

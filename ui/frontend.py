@@ -75,7 +75,13 @@ def build_window(station: Station, fps: float) -> MainWindow:
     return window
 
 
-def run_gui(station: Station, fps: float, messages: Sequence[str] = (), kiosk: bool = False) -> int:
+def run_gui(
+    station: Station,
+    fps: float,
+    messages: Sequence[str] = (),
+    kiosk: bool = False,
+    quit_after: float | None = None,
+) -> int:
     ensure_platform()
     app = application()
     window = build_window(station, fps)
@@ -86,8 +92,15 @@ def run_gui(station: Station, fps: float, messages: Sequence[str] = (), kiosk: b
     else:
         window.resize(1920, 1080)
         window.showMaximized()
-    for message in messages:
-        QMessageBox.warning(window, "WardWatch configuration", message)
+    if messages:
+        # Non-modal: a broken config file must not stop the ward from being watched.
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "WardWatch configuration", "\n\n".join(messages), parent=window
+        )
+        box.setModal(False)
+        box.show()
+    if quit_after is not None:
+        QTimer.singleShot(int(quit_after * 1000), app.quit)
     # Ctrl+C in the terminal closes the station cleanly (Qt would otherwise swallow SIGINT).
     signal.signal(signal.SIGINT, lambda *_: app.quit())
     keepalive = QTimer()
