@@ -138,3 +138,21 @@ def test_status_bar_says_plainly_that_this_is_not_a_medical_device(qtbot, window
     win = window(_station([BedSetup("Bed 1", None)]))
     texts = [w.text() for w in win.statusBar().findChildren(type(win._clock_label))]
     assert NOT_A_MEDICAL_DEVICE in texts
+
+
+def test_admitting_moving_and_discharging_show_on_the_tiles(qtbot, window):
+    import datetime as dt
+
+    from wardwatch.app.domain import Patient
+
+    win = window(_station([BedSetup("Bed 1", "sim:stable"), BedSetup("Bed 2", None)]))
+    patient = Patient("MRN-1", "Doe", "Jane", dt.date(1950, 3, 1))
+    win.station.admit("bed01", patient)
+    win.refresh_beds()
+    assert win.tiles[0].summary.patient_text == "DOE, Jane"
+    win.station.move("bed01", "bed02")
+    win.refresh_beds()
+    assert (win.tiles[0].summary.patient_text, win.tiles[1].summary.patient_text) == ("no patient", "DOE, Jane")
+    win.station.discharge("bed02")
+    win.refresh_beds()
+    assert win.tiles[1].summary.patient_text == "no patient"

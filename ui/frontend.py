@@ -69,7 +69,12 @@ def build_window(station: Station, fps: float) -> MainWindow:
     def bed_view(bed_id: str) -> QWidget:
         from wardwatch.ui.bed_view import BedView  # pyqtgraph is only loaded when a bed view opens
 
-        return BedView(station, bed_id)
+        view = BedView(station, bed_id)
+        view.admitRequested.connect(lambda b: window.admit_dialog(b, view))
+        view.moveRequested.connect(lambda b: window.move_dialog(b, view))
+        view.dischargeRequested.connect(lambda b: window.discharge_dialog(b, view))
+        view.sourceRequested.connect(lambda b: window.source_dialog(b, view))
+        return view
 
     window.bed_view_factory = bed_view
     return window

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from wardwatch.app.domain import LinkState
 from wardwatch.app.presentation import grid_shape
 from wardwatch.app.station import Station, WardError
+from wardwatch.ui.dialogs import AdmitDialog, DischargeDialog, MoveDialog, SourceDialog
 from wardwatch.ui.theme import theme
 from wardwatch.ui.tile import BedTile
 
@@ -127,10 +128,10 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         ward = self.menuBar().addMenu("&Ward")
         for text, slot in (
-            ("&Admit patient…", self._admit_dialog),
-            ("&Move patient…", self._move_dialog),
-            ("&Discharge patient…", self._discharge_dialog),
-            ("Assign &source…", self._source_dialog),
+            ("&Admit patient…", self.admit_dialog),
+            ("&Move patient…", self.move_dialog),
+            ("&Discharge patient…", self.discharge_dialog),
+            ("Assign &source…", self.source_dialog),
         ):
             action = QAction(text, self)
             action.triggered.connect(lambda _=False, s=slot: s(None))
@@ -205,10 +206,10 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         menu.addAction("Open bed view", lambda: self.open_bed(bed_id))
         menu.addSeparator()
-        menu.addAction("Admit patient…", lambda: self._admit_dialog(bed_id))
-        menu.addAction("Move patient…", lambda: self._move_dialog(bed_id))
-        menu.addAction("Discharge patient…", lambda: self._discharge_dialog(bed_id))
-        menu.addAction("Assign source…", lambda: self._source_dialog(bed_id))
+        menu.addAction("Admit patient…", lambda: self.admit_dialog(bed_id))
+        menu.addAction("Move patient…", lambda: self.move_dialog(bed_id))
+        menu.addAction("Discharge patient…", lambda: self.discharge_dialog(bed_id))
+        menu.addAction("Assign source…", lambda: self.source_dialog(bed_id))
         menu.exec(pos)
 
     def _run_ward_action(self, action: Callable[[], None]) -> None:
@@ -218,31 +219,23 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "WardWatch", str(exc))
         self.refresh_beds()
 
-    def _admit_dialog(self, bed_id: str | None) -> None:
-        from wardwatch.ui.dialogs import AdmitDialog
-
-        dialog = AdmitDialog(self.station, bed_id, self)
+    def admit_dialog(self, bed_id: str | None, parent: QWidget | None = None) -> None:
+        dialog = AdmitDialog(self.station, bed_id, parent or self)
         if dialog.exec():
             self._run_ward_action(lambda: self.station.admit(dialog.bed_id(), dialog.patient()))
 
-    def _move_dialog(self, bed_id: str | None) -> None:
-        from wardwatch.ui.dialogs import MoveDialog
-
-        dialog = MoveDialog(self.station, bed_id, self)
+    def move_dialog(self, bed_id: str | None, parent: QWidget | None = None) -> None:
+        dialog = MoveDialog(self.station, bed_id, parent or self)
         if dialog.exec():
             self._run_ward_action(lambda: self.station.move(dialog.from_bed(), dialog.to_bed()))
 
-    def _discharge_dialog(self, bed_id: str | None) -> None:
-        from wardwatch.ui.dialogs import DischargeDialog
-
-        dialog = DischargeDialog(self.station, bed_id, self)
+    def discharge_dialog(self, bed_id: str | None, parent: QWidget | None = None) -> None:
+        dialog = DischargeDialog(self.station, bed_id, parent or self)
         if dialog.exec():
             self._run_ward_action(lambda: self.station.discharge(dialog.bed_id()))
 
-    def _source_dialog(self, bed_id: str | None) -> None:
-        from wardwatch.ui.dialogs import SourceDialog
-
-        dialog = SourceDialog(self.station, bed_id, self)
+    def source_dialog(self, bed_id: str | None, parent: QWidget | None = None) -> None:
+        dialog = SourceDialog(self.station, bed_id, parent or self)
         if dialog.exec():
             self._run_ward_action(lambda: self.station.assign_source(dialog.bed_id(), dialog.spec()))
 
