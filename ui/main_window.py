@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from collections.abc import Callable
 
@@ -22,7 +23,7 @@ from wardwatch.app.presentation import grid_shape
 from wardwatch.app.station import Station, WardError
 from wardwatch.ui.dialogs import AdmitDialog, DischargeDialog, MoveDialog, SourceDialog
 from wardwatch.ui.theme import theme
-from wardwatch.ui.tile import BedTile
+from wardwatch.ui.tile import ECG_SWEEP_S, BedTile
 
 NOT_A_MEDICAL_DEVICE = (
     "WardWatch is not a certified medical device — do not use it for patient care decisions."
@@ -88,7 +89,8 @@ class MainWindow(QMainWindow):
         layout.setSpacing(3)
         cols, _rows = grid_shape(len(station.beds))
         for i, bed in enumerate(station.beds):
-            tile = BedTile(bed, station.hub)
+            # Golden-ratio phases spread the sectors' wrap points evenly over the sweep.
+            tile = BedTile(bed, station.hub, phase_s=(i * 0.6180339887) % 1.0 * ECG_SWEEP_S)
             tile.activated.connect(self.open_bed)
             tile.menuRequested.connect(self._bed_menu)
             layout.addWidget(tile, i // cols, i % cols)
@@ -97,7 +99,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self.bed_views: dict[str, QWidget] = {}
-        self._last_summary = 0.0
+        self._summary_cursor = 0
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self._frame)
@@ -159,11 +161,14 @@ class MainWindow(QMainWindow):
     def _frame(self) -> None:
         self.stats.tick_started()
         now = time.time()
-        refresh = now - self._last_summary >= SUMMARY_PERIOD_S
-        if refresh:
-            self._last_summary = now
-        for tile in self.tiles:
-            if refresh:
+        # Each sector's header and numerics are refreshed every SUMMARY_PERIOD_S, a slice of the
+        # sectors per frame, so that the cost is spread evenly instead of landing on one frame.
+        per_frame = max(1, math.ceil(len(self.tiles) / max(1.0, SUMMARY_PERIOD_S * self.fps)))
+        start = self._summary_cursor
+        self._summary_cursor = (start + per_frame) % max(1, len(self.tiles))
+        n = len(self.tiles)
+        for i, tile in enumerate(self.tiles):
+            if (i - start) % n < per_frame:
                 tile.refresh_summary(now)
             tile.advance(now)
             tile.flush()

@@ -45,10 +45,14 @@ def ecg_scale(gain: float = 1.0) -> TraceScale:
 
 
 def sweep_x(
-    times: npt.NDArray[np.float64], sweep_s: float, left: float, width: float
+    times: npt.NDArray[np.float64], sweep_s: float, left: float, width: float, phase_s: float = 0.0
 ) -> npt.NDArray[np.float64]:
-    """Pixel x of each sample time on a sweep of `sweep_s` seconds across `width` pixels."""
-    return left + np.mod(times, sweep_s) * (width / sweep_s)
+    """Pixel x of each sample time on a sweep of `sweep_s` seconds across `width` pixels.
+
+    `phase_s` shifts where the sweep wraps; beds get different phases so that not every trace of the
+    ward wraps (and re-scales) in the same frame.
+    """
+    return left + np.mod(times + phase_s, sweep_s) * (width / sweep_s)
 
 
 def segment_breaks(
@@ -72,9 +76,16 @@ class SweepTrace:
     """
 
     def __init__(
-        self, band: QRect, sweep_s: float, colour: QColor, scale: TraceScale, line_width: float = 1.0
+        self,
+        band: QRect,
+        sweep_s: float,
+        colour: QColor,
+        scale: TraceScale,
+        line_width: float = 1.0,
+        phase_s: float = 0.0,
     ) -> None:
         self.sweep_s = sweep_s
+        self.phase_s = phase_s
         self.pen = QPen(colour)
         self.pen.setWidthF(line_width)
         self.pen.setCosmetic(True)
@@ -102,6 +113,8 @@ class SweepTrace:
     # -- scale -------------------------------------------------------------------------------------
     def _rescale(self, ring: SampleRing, rate_hint: int) -> None:
         recent = ring.latest(max(16, rate_hint)).values
+        if recent.size > 512:  # the scale needs the range, not every sample: keep it cheap per sweep
+            recent = recent[:: recent.size // 256]
         finite = recent[np.isfinite(recent)]
         if finite.size < 4:
             return
@@ -151,7 +164,7 @@ class SweepTrace:
         times = chunk.times
         prev = self._last
         t_first, t_last = float(times[0]), float(times[-1])
-        x_first = self._left + (t_first % self.sweep_s) * self._kx
+        x_first = self._left + ((t_first + self.phase_s) % self.sweep_s) * self._kx
         if not self.has_data or (
             prev is not None and (x_first < prev[1] or t_first - prev[0] >= self.sweep_s)
         ):
@@ -160,7 +173,7 @@ class SweepTrace:
             self.has_data = True
         self.newest_time = t_last
         max_gap = max(3.0 / rate, 0.15)
-        x_last = self._left + (t_last % self.sweep_s) * self._kx
+        x_last = self._left + ((t_last + self.phase_s) % self.sweep_s) * self._kx
         spans = self._erase(painter, x_first, x_last, t_first, t_last)
         painter.setPen(self.pen)
         simple = (
@@ -177,7 +190,8 @@ class SweepTrace:
                 if joined:
                     arr[0, 0], arr[0, 1] = prev[1], prev[2]  # type: ignore[index]
                 xs = arr[k:, 0]
-                np.mod(times, self.sweep_s, out=xs)
+                np.add(times, self.phase_s, out=xs)
+                np.mod(xs, self.sweep_s, out=xs)
                 xs *= self._kx
                 xs += self._left
                 self.y_of(values, out=arr[k:, 1])
@@ -188,7 +202,7 @@ class SweepTrace:
                 painter.drawPoint(int(x_first), int(y))
                 self._last = (t_last, x_first, y)
         else:
-            xs = sweep_x(times, self.sweep_s, self._left, float(self._width))
+            xs = sweep_x(times, self.sweep_s, self._left, float(self._width), self.phase_s)
             self._draw_segments(painter, times, xs, self.y_of(values), max_gap)
         return spans
 

@@ -82,9 +82,10 @@ class BedTile(QWidget):
     activated = Signal(str)  # double-click: open the bed view
     menuRequested = Signal(str, QPoint)
 
-    def __init__(self, bed: Bed, hub: StreamHub, parent: QWidget | None = None) -> None:
+    def __init__(self, bed: Bed, hub: StreamHub, parent: QWidget | None = None, phase_s: float = 0.0) -> None:
         super().__init__(parent)
         self.bed = bed
+        self.phase_s = phase_s
         self.hub = hub
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -140,7 +141,7 @@ class BedTile(QWidget):
         for code, band in zip(self._wave_codes, self._band_rects(self._wave_codes), strict=True):
             colour = self._theme.parameter(info(code).colour)
             width = 1.6 if is_ecg(code) and band.height() > 60 else 1.0
-            trace = SweepTrace(band, sweep_seconds(code), colour, trace_scale(code), width)
+            trace = SweepTrace(band, sweep_seconds(code), colour, trace_scale(code), width, self.phase_s)
             ch = channels.get(code)
             trace.reset(band, ch.ring if ch else None, ch.rate if ch else 1.0)
             self._traces[code] = trace
