@@ -182,7 +182,8 @@ def link_text(streams: BedStreams | None) -> tuple[str, LinkState | None]:
 
 def summarise(bed: Bed, streams: BedStreams | None, now: float, mask_names: bool = False) -> BedSummary:
     if bed.patient is None:
-        patient_text = "no patient"
+        # A monitored bed without an admission is "not admitted"; a bed with nothing is empty.
+        patient_text = "not admitted" if bed.source_spec else "no patient"
     elif mask_names:
         patient_text = "•••"
     else:

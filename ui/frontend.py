@@ -103,10 +103,13 @@ def run_gui(
     window = build_window(station, fps)
     station.start()
     window.start()
+    screen = app.primaryScreen()
+    # Set the geometry as well: a kiosk PC often runs no window manager to honour "full screen".
     if kiosk:
+        window.setGeometry(screen.geometry())
         window.showFullScreen()
     else:
-        window.resize(1920, 1080)
+        window.setGeometry(screen.availableGeometry())
         window.showMaximized()
     if messages:
         # Non-modal: a broken config file must not stop the ward from being watched.

@@ -95,6 +95,8 @@ class SweepTrace:
         self._pen_x: float | None = None
         self.newest_time: float | None = None
         self.has_data = False
+        self._settled = False
+        self._scaled_at = 0
         self._set_band(band)
 
     def _set_band(self, band: QRect) -> None:
@@ -112,7 +114,10 @@ class SweepTrace:
 
     # -- scale -------------------------------------------------------------------------------------
     def _rescale(self, ring: SampleRing, rate_hint: int) -> None:
+        self._scaled_at = ring.count
         recent = ring.latest(max(16, rate_hint)).values
+        # Until a whole sweep has been seen, the range is a guess from what there is: keep refining it.
+        self._settled = recent.size >= 0.9 * rate_hint
         if recent.size > 512:  # the scale needs the range, not every sample: keep it cheap per sweep
             recent = recent[:: recent.size // 256]
         finite = recent[np.isfinite(recent)]
@@ -165,8 +170,11 @@ class SweepTrace:
         prev = self._last
         t_first, t_last = float(times[0]), float(times[-1])
         x_first = self._left + ((t_first + self.phase_s) % self.sweep_s) * self._kx
-        if not self.has_data or (
-            prev is not None and (x_first < prev[1] or t_first - prev[0] >= self.sweep_s)
+        unsettled = not self._settled and chunk.cursor - self._scaled_at >= rate * 0.5
+        if (
+            not self.has_data
+            or unsettled
+            or (prev is not None and (x_first < prev[1] or t_first - prev[0] >= self.sweep_s))
         ):
             # A new sweep begins: follow the signal's baseline and range, as a monitor does per sweep.
             self._rescale(ring, int(rate * self.sweep_s))

@@ -414,44 +414,74 @@ class BedTile(QWidget):
         if not self.summary.occupied:
             return
         views = self.summary.numerics
-        big = [v for v in views[:2]]
-        small = list(views[2:])
-        big_h = r.height() * (0.34 if small else 0.5)
-        y = float(r.top())
-        for v in big:
-            self._paint_numeric(p, QRectF(r.left() + 4, y, r.width() - 8, big_h), v, self._font_big)
-            y += big_h
-        if small:
-            cols = 1 if len(small) <= 2 or r.width() < 150 else 2
-            rows = (len(small) + cols - 1) // cols
-            cell_h = (r.bottom() - y) / max(1, rows)
-            cell_w = (r.width() - 8) / cols
-            for i, v in enumerate(small):
-                cx = r.left() + 4 + (i % cols) * cell_w
-                cy = y + (i // cols) * cell_h
-                self._paint_numeric(p, QRectF(cx, cy, cell_w, cell_h), v, self._font_mid)
+        cells = numeric_cells(r.adjusted(3, 1, -2, -1), len(views))
+        for v, cell in zip(views, cells, strict=False):
+            self._paint_numeric(p, cell, v, self._font_big if views.index(v) < 2 else self._font_mid)
 
     def _paint_numeric(self, p: QPainter, cell: QRectF, v: NumericView, value_font: QFont) -> None:
         t = self._theme
-        colour = t.parameter(v.colour)
-        if v.freshness is Freshness.STALE:
-            colour = t.colour("text", "stale")
-        p.setFont(self._font_small)
-        p.setPen(colour if v.freshness is not Freshness.STALE else t.colour("text", "stale"))
+        colour = t.colour("text", "stale") if v.freshness is Freshness.STALE else t.parameter(v.colour)
         fm_small = QFontMetrics(self._font_small)
+        label_h = fm_small.height()
         head = f"{v.label} {v.unit}"
-        p.drawText(
-            cell.adjusted(0, 0, 0, 0), int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), head
-        )
-        if v.time_text:
-            p.drawText(cell, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop), v.time_text)
-        value_rect = cell.adjusted(0, fm_small.height() * 0.6, 0, 0)
-        font = QFont(value_font)
-        fm = QFontMetrics(font)
-        # Never truncate a number: shrink the font until the value fits its cell.
-        while fm.horizontalAdvance(v.text) > value_rect.width() and font.pixelSize() > 8:
-            font.setPixelSize(font.pixelSize() - 1)
-            fm = QFontMetrics(font)
-        p.setFont(font)
+        two_lines = cell.height() >= 2.2 * label_h
+        p.setFont(self._font_small)
         p.setPen(colour)
-        p.drawText(value_rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), v.text)
+        if two_lines:
+            p.drawText(cell, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), head)
+            if v.time_text and fm_small.horizontalAdvance(head + "  " + v.time_text) < cell.width():
+                p.drawText(cell, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop), v.time_text)
+            value_rect = cell.adjusted(0, label_h * 0.8, 0, 0)
+        else:
+            p.drawText(cell, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), v.label)
+            value_rect = cell.adjusted(fm_small.horizontalAdvance(v.label) + 4, 0, 0, 0)
+        target_px = max(8, min(value_font.pixelSize(), int(value_rect.height() * 1.05)))
+        text, font = fit_text(v.text, value_font, target_px, value_rect.width())
+        p.setFont(font)
+        p.drawText(value_rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), text)
+
+
+def numeric_cells(r: QRect, count: int) -> list[QRectF]:
+    """Where each numeric goes: the first two (HR, SpO2) large, the rest smaller.
+
+    Tall panels stack them; short ones (many beds on one screen) put HR and SpO2 side by side
+    on top and the others side by side below, so that every value keeps a readable size.
+    """
+    if count == 0:
+        return []
+    x, y, w, h = float(r.left()), float(r.top()), float(r.width()), float(r.height())
+    big, small = min(2, count), max(0, count - 2)
+    if h >= 150 or w < 120:
+        big_h = h * (0.30 if small else 0.5)
+        cells = [QRectF(x, y + i * big_h, w, big_h) for i in range(big)]
+        rest = h - big * big_h
+        cells += [
+            QRectF(x, y + big * big_h + i * rest / max(1, small), w, rest / max(1, small))
+            for i in range(small)
+        ]
+        return cells
+    top_h = h * (0.56 if small else 1.0)
+    cells = [QRectF(x + i * w / big, y, w / big, top_h) for i in range(big)]
+    cells += [QRectF(x + i * w / small, y + top_h, w / small, h - top_h) for i in range(small)]
+    return cells
+
+
+def fit_text(text: str, base: QFont, pixel_size: int, width: float) -> tuple[str, QFont]:
+    """The largest font (down to 60 % of `pixel_size`) that fits `text` in `width`.
+
+    A number is never cut: if it does not fit, a pressure drops its mean ("120/80 (93)" -> "120/80")
+    and only then shrinks further.
+    """
+    font = QFont(base)
+    candidates = [text]
+    if " (" in text:
+        candidates.append(text.split(" (")[0])
+    for candidate in candidates:
+        size = pixel_size
+        floor = int(pixel_size * 0.6) if candidate is not candidates[-1] else 7
+        while size >= max(7, floor):
+            font.setPixelSize(size)
+            if QFontMetrics(font).horizontalAdvance(candidate) <= width:
+                return candidate, font
+            size -= 1
+    return candidates[-1], font
