@@ -19,7 +19,7 @@ def bench_hub(seconds: float = 5.0, beds: int = 64) -> dict[str, object]:
     hub = StreamHub()
     rng = np.random.default_rng(0)
     blocks = {
-        (b, code): rng.standard_normal(max(1, round(rate * BLOCK_S))).astype(np.float32)
+        (b, code, rate): rng.standard_normal(max(1, round(rate * BLOCK_S))).astype(np.float32)
         for b in range(beds)
         for code, rate in CHANNELS
     }
@@ -30,19 +30,14 @@ def bench_hub(seconds: float = 5.0, beds: int = 64) -> dict[str, object]:
     start = time.perf_counter()
     cpu_start = time.process_time()
     while time.perf_counter() - start < seconds:
-        for (b, code), samples in blocks.items():
-            rate = (
-                250.0
-                if code is MdcCode.ECG_ELEC_POTL_II
-                else (125.0 if code is MdcCode.PULS_OXIM_PLETH else 62.5)
-            )
+        for (b, code, rate), samples in blocks.items():
             hub.push_block(WaveformBlock(bed_ids[b], code, samples, rate, t_station))
             pushed += len(samples)
-        for b, code in blocks:
-            streams = hub.streams(bed_ids[b])
+        for key in blocks:
+            streams = hub.streams(bed_ids[key[0]])
             assert streams is not None
-            chunk = streams.waves[code].ring.read_since(cursors[(b, code)])
-            cursors[(b, code)] = chunk.cursor
+            chunk = streams.waves[key[1]].ring.read_since(cursors[key])
+            cursors[key] = chunk.cursor
             read += len(chunk.values)
         t_station += BLOCK_S
         rounds += 1
