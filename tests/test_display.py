@@ -152,7 +152,10 @@ def test_admitting_moving_and_discharging_show_on_the_tiles(qtbot, window):
     assert win.tiles[0].summary.patient_text == "DOE, Jane"
     win.station.move("bed01", "bed02")
     win.refresh_beds()
-    assert (win.tiles[0].summary.patient_text, win.tiles[1].summary.patient_text) == ("not admitted", "DOE, Jane")
+    assert (win.tiles[0].summary.patient_text, win.tiles[1].summary.patient_text) == (
+        "not admitted",
+        "DOE, Jane",
+    )
     win.station.discharge("bed02")
     win.refresh_beds()
     assert win.tiles[1].summary.patient_text == "no patient"
