@@ -180,10 +180,14 @@ def link_text(streams: BedStreams | None) -> tuple[str, LinkState | None]:
     return f"{label}{detail}{battery}", st.state
 
 
+def no_patient_text(bed: Bed) -> str:
+    """A monitored bed without an admission is "not admitted"; a bed with nothing is empty."""
+    return "not admitted" if bed.source_spec else "no patient"
+
+
 def summarise(bed: Bed, streams: BedStreams | None, now: float, mask_names: bool = False) -> BedSummary:
     if bed.patient is None:
-        # A monitored bed without an admission is "not admitted"; a bed with nothing is empty.
-        patient_text = "not admitted" if bed.source_spec else "no patient"
+        patient_text = no_patient_text(bed)
     elif mask_names:
         patient_text = "•••"
     else:

@@ -37,6 +37,7 @@ from wardwatch.app.presentation import (
     NumericView,
     choose_numerics,
     link_text,
+    no_patient_text,
     top_condition,
 )
 from wardwatch.app.station import Station
@@ -710,7 +711,7 @@ class BedView(QWidget):
     def patient_text(self, bed: Bed) -> str:
         patient = bed.patient
         if patient is None:
-            return "no patient"
+            return no_patient_text(bed)
         today = dt.datetime.fromtimestamp(self.station.clock.now()).date()
         age = patient.age_years(today)
         age_text = "age unknown" if age is None else f"{age} y"
