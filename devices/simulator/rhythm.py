@@ -140,7 +140,7 @@ class BeatTrain:
         target = t + 8.0  # draw ahead in batches so the array view is rebuilt rarely
         while self._cursor <= target:
             self._step()
-        if len(self._rows) > 3000:  # keep a long run's memory bounded
+        if len(self._rows) > 400:  # keep a long run's memory bounded (and flat within minutes)
             cut = bisect_right(self._times, keep_from - 60.0)
             if cut > 0:
                 del self._rows[:cut], self._times[:cut]
