@@ -16,7 +16,8 @@ from wardwatch.app.codes import ECG_LEADS, MdcCode, info
 from wardwatch.app.domain import TECHNICAL_TEXT, Bed, LinkState, Observation, TechnicalKind, Validity
 from wardwatch.app.hub import BedStreams
 
-NO_VALUE = "-?-"
+NO_VALUE = "-?-"  # measured, but not valid or not current
+NOT_MEASURED = "---"  # nothing measures this parameter on this bed
 
 # Order of the waves below the primary ECG, as on a bedside monitor.
 SECONDARY_WAVES: tuple[MdcCode, ...] = (MdcCode.PRESS_BLD_ART_ABP, MdcCode.PULS_OXIM_PLETH, MdcCode.RESP)
@@ -38,7 +39,7 @@ class Freshness(StrEnum):
     CURRENT = "current"
     STALE = "stale"  # older than the parameter's validity: greyed with its time
     INVALID = "invalid"  # the source says the value is not valid: shown as -?-
-    ABSENT = "absent"
+    ABSENT = "absent"  # never measured on this bed: shown as ---
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,7 @@ def numeric_view(obs: Observation | None, code: MdcCode, now: float, label: str 
     if state in (Freshness.CURRENT, Freshness.STALE) and obs is not None:
         text = _format(obs.value, code)
     else:
-        text = NO_VALUE
+        text = NOT_MEASURED if state is Freshness.ABSENT else NO_VALUE
     time_text = _clock_text(obs.time) if obs is not None and state is Freshness.STALE else ""
     return NumericView(label or ci.label, ci.unit_label, text, ci.colour, state, time_text)
 

@@ -190,7 +190,7 @@ def test_bed_without_streams_shows_placeholders(qtbot, station, monkeypatch):
     bed_view.frame()
     assert not bed_view.wave_rows
     assert bed_view.message_label.text() == "No device assigned"
-    assert bed_view.numeric_texts() == {"HR": "-?-", "SpO₂": "-?-", "RR": "-?-"}
+    assert bed_view.numeric_texts() == {"HR": "---", "SpO₂": "---", "RR": "---"}
 
 
 def test_ecg_sweep_runs_at_25_mm_per_s_and_10_mm_per_mv_on_this_screen(qtbot, station, view):
