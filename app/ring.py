@@ -29,8 +29,10 @@ class SampleRing:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self.capacity = capacity
+        # np.full touches every page now: the ring's memory is resident from the start instead of
+        # growing for an hour as a 1 Hz numeric history fills (which looks like a leak).
         self._values = np.full(capacity, np.nan, np.float32)
-        self._times = np.zeros(capacity, np.float64)
+        self._times = np.full(capacity, np.nan, np.float64)
         self._count = 0  # samples published so far
         self._reserved = 0  # samples the writer may have started to write
 
