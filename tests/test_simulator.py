@@ -27,6 +27,7 @@ from wardwatch.app.sources import SourceContext
 from wardwatch.app.sources import make_source as make_any_source
 from wardwatch.devices.base import SourceError
 from wardwatch.devices.simulator import SCENARIOS, SimulatedPatient, default_mix, make_source
+from wardwatch.devices.simulator.ecg import LEAD_II_TEMPLATES, render_beats_exact
 from wardwatch.devices.simulator.timeline import Condition
 
 ECG = MdcCode.ECG_ELEC_POTL_II
@@ -79,6 +80,21 @@ class SteppingClock:
         return stop.is_set()
 
 
+class SuspendingClock(SteppingClock):
+    """A station that is suspended for `pause_s` once it reaches `at_s`."""
+
+    def __init__(self, end_s: float, at_s: float, pause_s: float) -> None:
+        super().__init__(end_s)
+        self.at = T0 + at_s
+        self.pause = pause_s
+
+    def wait(self, seconds: float, stop: threading.Event) -> bool:
+        if self.t + seconds >= self.at and self.pause:
+            self.t += self.pause
+            self.pause = 0.0
+        return super().wait(seconds, stop)
+
+
 class RecordingSink:
     def __init__(self, clock: SteppingClock) -> None:
         self.clock = clock
@@ -105,8 +121,10 @@ class RecordingSink:
         return [o for o in self.observations if o.code == code]
 
 
-def run_source(scenario: str, seconds: float, **options: object) -> tuple[RecordingSink, SimulatedPatient]:
-    clock = SteppingClock(seconds)
+def run_source(
+    scenario: str, seconds: float, clock: SteppingClock | None = None, **options: object
+) -> tuple[RecordingSink, SimulatedPatient]:
+    clock = clock or SteppingClock(seconds)
     sink = RecordingSink(clock)
     source = make_source(scenario, "bed-1", SourceContext(clock, seed=3, bed_index=5, options=dict(options)))
     source.start(sink)
@@ -151,6 +169,17 @@ def test_different_seeds_and_beds_give_different_patients() -> None:
     c = signal(SimulatedPatient("stable", seed=1, bed_index=1), ECG, 10)
     assert not np.array_equal(a, b)
     assert not np.array_equal(a, c)
+
+
+def test_tabulated_beats_match_the_wave_by_wave_ecg_within_a_few_microvolts() -> None:
+    patient = SimulatedPatient("vt", seed=6, bed_index=2)  # sinus beats, PVCs and VT complexes
+    worst = 0.0
+    for start in np.arange(0.0, 120.0, 4.0):
+        times = start + np.arange(1000) / 250.0
+        beats = patient.beats(start - 0.8, start + 4.4)
+        exact = render_beats_exact(times, beats)
+        worst = max(worst, float(np.abs(LEAD_II_TEMPLATES.render(start, 1000, beats) - exact).max()))
+    assert worst < 0.03  # mV, against an R wave of about 1.1 mV
 
 
 # ---- the numerics agree with the waveform -----------------------------------------------------------
@@ -432,6 +461,15 @@ def test_disconnect_sends_nothing_then_resumes_at_the_current_time() -> None:
     assert any(s == LinkState.DISCONNECTED and start <= t < end + 0.2 for t, s in states)
     assert states[-1][1] in (LinkState.CONNECTED, LinkState.STOPPED)
     assert LinkState.CONNECTED in [s for t, s in states if t > end]
+
+
+def test_a_suspended_station_resumes_with_a_gap_not_an_hour_of_backlog() -> None:
+    clock = SuspendingClock(end_s=3630.0, at_s=10.0, pause_s=3600.0)
+    sink, _ = run_source("stable", 3630.0, clock=clock)
+    ecg = [b for b in sink.blocks if b.code == ECG]
+    assert sum(len(b.samples) for b in ecg) < 250 * 60
+    assert ecg[-1].t_end > T0 + 3620.0
+    assert len(sink.of(MdcCode.ECG_HEART_RATE)) < 60
 
 
 def test_low_battery_drains_in_the_status_and_warns_below_twenty_percent() -> None:

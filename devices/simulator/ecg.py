@@ -216,7 +216,7 @@ class Fibrillation:
     """Chaotic oscillation: two wandering-frequency oscillators, a harmonic and a wandering envelope.
 
     VF uses it at 4–7 Hz and about 0.5 mV (decaying from coarse to fine over the first minute);
-    AF uses it at 5–8 Hz and about 0.06 mV for the f-waves.
+    AF uses it at 5–8 Hz and about 0.07 mV for the f-waves.
     """
 
     f1: float

@@ -2,9 +2,9 @@
 
 Time here is seconds since monitoring began (the source adds its station-time origin). Waveforms are
 rendered in fixed chunks of CHUNK_S seconds, each chunk from the beat and breath schedules plus noise
-drawn from a generator seeded by (seed, bed, channel, chunk), so any sample has one value however the
-signal is split into blocks. Numerics are read from the same schedules, so the heart rate on the
-screen is the rate of the QRS complexes drawn next to it.
+drawn from a generator seeded by (seed, bed, chunk), so any sample has one value however the signal
+is split into blocks and whichever channel is asked for first. Numerics are read from the same
+schedules, so the heart rate on the screen is the rate of the QRS complexes drawn next to it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from wardwatch.devices.simulator.artefact import Motion
 from wardwatch.devices.simulator.ecg import (
     ECG_RATE,
     LEAD_II_TEMPLATES,
+    BeatArrays,
     Fibrillation,
     gaussian_sum,
     has_qrs,
@@ -213,7 +214,7 @@ class SimulatedPatient:
             Wander.draw(rng, 0.03, 0.01, 0.05),  # impedance
         )
         self._vf = Fibrillation.draw(rng, 5.5, 0.9, 0.55)
-        self._af = Fibrillation.draw(rng, 6.5, 1.2, 0.05)
+        self._af = Fibrillation.draw(rng, 6.5, 1.2, 0.07)
         self.timeline = Timeline(scenario, self.baseline, self.lead_in_s, self._words, time_scale)
         self._breaths = BreathTrain(self._resp_rate_at, [*self._words, Stream.BREATHS])
         self._beats = BeatTrain(
@@ -225,8 +226,8 @@ class SimulatedPatient:
         )
         self._chunks: OrderedDict[tuple[MdcCode, int], npt.NDArray[np.float32]] = OrderedDict()
         self._bases: OrderedDict[int, _Basis] = OrderedDict()
-        # Chunk boundaries differ from bed to bed, so that a ward started at one instant does not render
-        # all its chunks at the same moments (64 beds at once make a burst that stalls every thread).
+        # Chunk boundaries differ from bed to bed, so that a ward started at one instant spreads its
+        # rendering over time instead of doing it for all beds at the same moments.
         self._slow_lag = int(((bed_index * _GOLDEN) % 1.0) * _SLOW_PER_CHUNK)
         # per channel: how many samples before t = 0 this patient's chunk 0 starts
         self._lags = {c.code: round(self._slow_lag * c.rate / _SLOW_RATE) for c in CHANNELS}
@@ -245,6 +246,10 @@ class SimulatedPatient:
         return Motion.draw(rng, amplitude)
 
     # ---- waveforms -------------------------------------------------------------------------------------
+    def beats(self, t0: float, t1: float) -> BeatArrays:
+        """The beats with t0 ≤ time ≤ t1: the ground truth behind the ECG (for checking detectors)."""
+        return self._beats.window(t0, t1)
+
     def samples(self, code: MdcCode, start_index: int, n: int) -> npt.NDArray[np.float32]:
         """Samples start_index … start_index+n-1 of a channel; sample k is at k / rate seconds."""
         channel = CHANNEL_BY_CODE.get(code)

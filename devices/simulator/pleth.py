@@ -42,15 +42,10 @@ def pulse_shape(tau: FloatArray) -> FloatArray:
 # The pulse tabulated every 0.5 ms of its own time over its reach, plus one zero at each end: drawing a
 # pulse is then a lookup instead of three exponentials per sample.
 _TABLE_STEP = 0.0005
-_TABLE = np.concatenate(
-    (
-        [0.0],
-        pulse_shape(
-            PULSE_REACH[0] + _TABLE_STEP * np.arange(round((PULSE_REACH[1] - PULSE_REACH[0]) / _TABLE_STEP))
-        ),
-        [0.0],
-    )
+_TABLE_TAU: FloatArray = PULSE_REACH[0] + _TABLE_STEP * np.arange(
+    round((PULSE_REACH[1] - PULSE_REACH[0]) / _TABLE_STEP), dtype=np.float64
 )
+_TABLE = np.concatenate((np.zeros(1), pulse_shape(_TABLE_TAU), np.zeros(1)))
 _TABLE.setflags(write=False)
 
 

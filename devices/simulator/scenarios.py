@@ -277,11 +277,6 @@ def default_mix(n_beds: int) -> list[str]:
     return mix
 
 
-def scenario(name: str) -> Scenario:
-    """The scenario called `name`; KeyError if there is none."""
-    return SCENARIO_BY_NAME[name]
-
-
 def with_time_scale(phase: Phase, time_scale: float) -> Phase:
     """`phase` with its clinical trend compressed `time_scale` times (episodes keep real durations,
     because alarm delays and a nurse's reading of a rhythm are measured in real seconds)."""

@@ -157,9 +157,6 @@ class Timeline:
             state = now
         return out
 
-    def holds(self, t: float, condition: Condition) -> bool:
-        return self.at(t).has(condition)
-
     def since_last(self, t: float, condition: Condition, horizon: float) -> float | None:
         """Seconds since `condition` last ended before `t` (looking back at most `horizon`), or None."""
         ends = [seg.end for seg in self.between(t - horizon, t) if seg.has(condition) and seg.end <= t]
