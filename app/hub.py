@@ -41,6 +41,9 @@ class WaveChannel:
     unit: str
     label: str
     ring: SampleRing
+    # How much signal one block of this device carries (slowly forgetting maximum), so that a
+    # display can play the wave out that far behind and sweep smoothly between bursts.
+    block_span_s: float = 0.0
 
 
 @dataclass(slots=True)
@@ -123,6 +126,7 @@ class StreamHub:
             with self._create_lock:
                 streams.waves = {**streams.waves, block.code: channel}
         channel.ring.write_block(block.samples, block.t0, block.rate)
+        channel.block_span_s = max(len(block.samples) / block.rate, channel.block_span_s * 0.995)
         streams.last_data = block.t_end
         self.counters.blocks += 1
         self.counters.samples += len(block.samples)

@@ -158,19 +158,31 @@ class SweepTrace:
         else:
             self.cursor = 0
 
-    def advance(self, painter: QPainter, ring: SampleRing, rate: float) -> list[tuple[int, int]]:
-        """Draw the samples written since the last call; return the changed column spans (x, width)."""
+    def advance(
+        self, painter: QPainter, ring: SampleRing, rate: float, until: float = math.inf
+    ) -> list[tuple[int, int]]:
+        """Draw the samples up to time `until` not drawn yet; return the changed column spans (x, width).
+
+        Samples newer than `until` stay in the ring for a later frame: devices deliver in bursts,
+        and playing the wave out a burst behind makes it sweep evenly instead of in jumps.
+        """
         chunk = ring.read_since(self.cursor)
-        self.cursor = chunk.cursor
         values = chunk.values
+        times = chunk.times
         n = values.size
+        if n and times[-1] > until:
+            k = int(np.searchsorted(times, until, side="right"))
+            values, times = values[:k], times[:k]
+            self.cursor = chunk.cursor - (n - k)
+            n = k
+        else:
+            self.cursor = chunk.cursor
         if n == 0:
             return []
-        times = chunk.times
         prev = self._last
         t_first, t_last = float(times[0]), float(times[-1])
         x_first = self._left + ((t_first + self.phase_s) % self.sweep_s) * self._kx
-        unsettled = not self._settled and chunk.cursor - self._scaled_at >= rate * 0.5
+        unsettled = not self._settled and self.cursor - self._scaled_at >= rate * 0.5
         if (
             not self.has_data
             or unsettled

@@ -29,6 +29,9 @@ from wardwatch.ui.sweep import ScaleMode, SweepTrace, TraceScale, ecg_scale
 from wardwatch.ui.theme import theme
 
 ECG_SWEEP_S = 6.0
+# Waves are drawn this long behind the newest block (on top of the block's own span), to absorb
+# the jitter of source threads; together they are the sweep's sample-to-screen delay.
+PLAYOUT_MARGIN_S = 0.015
 RESP_SWEEP_S = 12.0
 
 LINK_COLOURS = {
@@ -185,7 +188,8 @@ class BedTile(QWidget):
         wr = self._layout.waves
         lo_hi: dict[int, int] = {}
         for trace, ch in pending:
-            for x, width in trace.advance(painter, ch.ring, ch.rate):
+            until = now - (ch.block_span_s + PLAYOUT_MARGIN_S)
+            for x, width in trace.advance(painter, ch.ring, ch.rate, until):
                 lo_hi[x] = max(lo_hi.get(x, 0), width)  # traces with the same sweep share their strips
             if self.measure_latency and trace.newest_time is not None:
                 self.latencies.append(now - trace.newest_time)
