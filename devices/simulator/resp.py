@@ -87,8 +87,8 @@ class BreathTrain:
             self._starts.append(self._cursor)
             self._rows.append((self._cursor, cycle, depth, ti))
             self._cursor += cycle
-        if len(self._rows) > 200:  # keep a long run's memory bounded (and flat within minutes)
-            cut = bisect_right(self._starts, keep_from - 60.0)
+        if len(self._rows) > 40:  # bounded, and flat after a minute or two (RSS soak at 32 beds)
+            cut = bisect_right(self._starts, keep_from - 30.0)
             if cut > 0:
                 del self._rows[:cut], self._starts[:cut]
                 self._complete_from = self._starts[0]
