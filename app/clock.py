@@ -43,3 +43,21 @@ class ScaledClock:
 
 def real_clock() -> ScaledClock:
     return ScaledClock(1.0)
+
+
+class FixedClock:
+    """Station time that stands still unless moved (`t`): what depends on it never depends on how
+    fast the machine runs. For tests and offline evaluation."""
+
+    def __init__(self, now: float) -> None:
+        self.t = now
+
+    @property
+    def speed(self) -> float:
+        return 1.0
+
+    def now(self) -> float:
+        return self.t
+
+    def wait(self, seconds: float, stop: threading.Event) -> bool:
+        return stop.wait(seconds)

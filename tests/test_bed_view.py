@@ -8,11 +8,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import datetime as dt
 import math
-import threading
 import time
 
 import numpy as np
 import pytest
+from wardwatch.app.clock import FixedClock
 from wardwatch.app.codes import MdcCode
 from wardwatch.app.domain import Observation, Patient, TechnicalEvent, TechnicalKind, Validity, WaveformBlock
 from wardwatch.app.presentation import Freshness
@@ -29,23 +29,6 @@ from wardwatch.ui.theme import theme
 
 BED = "bed01"
 ECG_RATE = 250.0
-
-
-class FixedClock:
-    """Station time that stands still, so what the view shows never depends on how fast the test runs."""
-
-    def __init__(self, now: float) -> None:
-        self.t = now
-
-    @property
-    def speed(self) -> float:
-        return 1.0
-
-    def now(self) -> float:
-        return self.t
-
-    def wait(self, seconds: float, stop: threading.Event) -> bool:
-        return stop.wait(seconds)
 
 
 @pytest.fixture

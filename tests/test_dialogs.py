@@ -7,7 +7,6 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import datetime as dt
-import threading
 import time
 
 import pytest
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QWidget,
 )
+from wardwatch.app.clock import FixedClock
 from wardwatch.app.domain import Patient
 from wardwatch.app.sources import simulator_scenarios
 from wardwatch.app.station import BedSetup, Station, StationSetup
@@ -34,21 +34,6 @@ from wardwatch.ui.dialogs import (
     SourceDialog,
     strip_header_suffix,
 )
-
-
-class FixedClock:
-    def __init__(self, now: float) -> None:
-        self.t = now
-
-    @property
-    def speed(self) -> float:
-        return 1.0
-
-    def now(self) -> float:
-        return self.t
-
-    def wait(self, seconds: float, stop: threading.Event) -> bool:
-        return stop.wait(seconds)
 
 
 @pytest.fixture
