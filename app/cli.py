@@ -160,7 +160,17 @@ def frontend() -> ModuleType:
 
 
 # -- commands -----------------------------------------------------------------------------------------
+def has_display() -> bool:
+    """A window can be shown: an X or Wayland display, or a Qt platform chosen explicitly."""
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
+    if not has_display():
+        raise CliError(
+            "no display to show the station on (DISPLAY and WAYLAND_DISPLAY are unset); "
+            "start it from the desktop session, or use 'wardwatch run --headless'"
+        )
     loaded = _load(args)
     for message in loaded.messages:
         log.warning("%s", message)

@@ -108,3 +108,17 @@ def test_info_names_versions_paths_and_the_notice(args: list[str], tmp_path: Pat
     assert result.returncode == 0, result.stderr
     assert "not a certified medical device" in result.stdout
     assert str(tmp_path) in result.stdout
+
+
+def test_gui_without_a_display_says_so_instead_of_running_invisibly(tmp_path: Path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    result = subprocess.run(
+        [*WARDWATCH, "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "no display" in result.stderr and "--headless" in result.stderr
