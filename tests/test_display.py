@@ -159,3 +159,25 @@ def test_admitting_moving_and_discharging_show_on_the_tiles(qtbot, window):
     win.station.discharge("bed02")
     win.refresh_beds()
     assert win.tiles[1].summary.patient_text == "no patient"
+
+
+def test_a_bursty_device_is_played_out_behind_its_newest_sample(qtbot, window):
+    import numpy as np
+    from wardwatch.app.domain import WaveformBlock
+
+    win = window(_station([BedSetup("Bed 1", None)]))
+    tile = win.tiles[0]
+    hub = win.station.hub
+    now = win.station.clock.now()
+    # a Polar-H10-like burst: 0.56 s of ECG that ends now
+    samples = np.zeros(140, np.float32)
+    hub.push_block(WaveformBlock("bed01", MdcCode.ECG_ELEC_POTL_II, samples, 250.0, now - 139 / 250.0))
+    tile.refresh_summary(now, force=True)
+    tile.advance(now)
+    ring = hub.streams("bed01").waves[MdcCode.ECG_ELEC_POTL_II].ring
+    trace = tile._traces[MdcCode.ECG_ELEC_POTL_II]
+    assert trace.cursor == 0  # the burst is held back, not drawn at once
+    tile.advance(now + 0.3)
+    assert 0 < trace.cursor < ring.count  # ... and drawn progressively, frame by frame
+    tile.advance(now + 0.6)
+    assert trace.cursor == ring.count

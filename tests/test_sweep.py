@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QImage, QPainter
-
 from wardwatch.app.ring import SampleRing
 from wardwatch.ui.sweep import ERASE_PX, ScaleMode, SweepTrace, TraceScale
 
