@@ -12,7 +12,7 @@ from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 
 from wardwatch.app.clock import Clock
-from wardwatch.devices.base import Source, SourceError
+from wardwatch.devices.base import SharedRunner, Source, SourceError
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,8 @@ class SourceContext:
     seed: int = 0
     bed_index: int = 0
     options: dict[str, object] = field(default_factory=dict)
+    # One thread the station shares among its light sources (simulated beds); None = own threads.
+    runner: SharedRunner | None = None
 
 
 SourceFactory = Callable[[str, str, SourceContext], Source]

@@ -15,7 +15,7 @@ from wardwatch.app.domain import Bed, DeviceStatus, LinkState, Patient, Technica
 from wardwatch.app.hub import StreamHub
 from wardwatch.app.sources import SourceContext, make_source
 from wardwatch.app.supervisor import Supervisor
-from wardwatch.devices.base import Source, SourceError
+from wardwatch.devices.base import SharedRunner, Source, SourceError
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class Station:
             self.hub.add_bed(bed.bed_id)
         self.sources: dict[str, Source] = {}
         self.supervisor = Supervisor(self.hub, clock, lambda: [b.bed_id for b in self.beds])
+        self.runner = SharedRunner(clock, name="simulated-beds")
         self._running = False
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -72,6 +73,7 @@ class Station:
         for source in list(self.sources.values()):
             source.stop()
         self.sources.clear()
+        self.runner.stop()
 
     # -- beds ----------------------------------------------------------------------------------------
     def bed(self, bed_id: str) -> Bed:

@@ -105,14 +105,115 @@ class ThreadedSource(ABC):
         try:
             self.run(sink, self._stop)
         except Exception as exc:
-            log.exception("source %s on bed %s failed", self.source_id, self.bed)
-            # A SourceError's message is written for the user; anything else stays in the log.
-            detail = str(exc) if isinstance(exc, SourceError) else f"internal error ({type(exc).__name__})"
-            self._set_status(LinkState.FAILED, detail)
-            sink.push_event(
+            self.fail(exc)
+
+    def fail(self, exc: Exception) -> None:
+        """Turn an exception of this source into a FAILED status and a technical event on its bed."""
+        log.error("source %s on bed %s failed", self.source_id, self.bed, exc_info=exc)
+        # A SourceError's message is written for the user; anything else stays in the log.
+        detail = str(exc) if isinstance(exc, SourceError) else f"internal error ({type(exc).__name__})"
+        self._set_status(LinkState.FAILED, detail)
+        if self._sink is not None:
+            self._sink.push_event(
                 TechnicalEvent(self.bed, TechnicalKind.SOURCE_FAILED, True, self.clock.now(), detail)
             )
 
     @abstractmethod
     def run(self, sink: Sink, stop: threading.Event) -> None:
         """Produce data until `stop` is set. Runs on the source's own thread."""
+
+
+class SteppedSource(ThreadedSource):
+    """A source whose work is a short pass now and then (a simulated bed).
+
+    On its own it runs `begin()` then `step()` on its own thread, like any ThreadedSource. Given a
+    `SharedRunner`, it is stepped on the runner's one thread together with the other light sources:
+    64 simulated beds on 64 threads cost twice the CPU of the same work on one, and their wake-ups
+    fight the GUI thread for the GIL (measured: 23-31 fps at 64 beds against a steady 30+).
+    """
+
+    def __init__(self, source_id: str, bed: str, clock: Clock, runner: SharedRunner | None = None) -> None:
+        super().__init__(source_id, bed, clock)
+        self.runner = runner
+
+    @abstractmethod
+    def begin(self) -> None:
+        """Set the source's origin; called once, just before the first step."""
+
+    @abstractmethod
+    def step(self, sink: Sink) -> float:
+        """Push what is due now; return the station seconds until the next step is wanted."""
+
+    def run(self, sink: Sink, stop: threading.Event) -> None:
+        self.begin()
+        while not stop.is_set():
+            if self.clock.wait(self.step(sink), stop):
+                break
+
+    def start(self, sink: Sink) -> None:
+        if self.runner is None:
+            super().start(sink)
+            return
+        self._sink = sink
+        self._set_status(LinkState.STARTING)
+        self.begin()
+        self.runner.add(self)
+
+    def stop(self) -> None:
+        if self.runner is None:
+            super().stop()
+            return
+        self.runner.remove(self)
+        if self._status.state is not LinkState.FAILED:
+            self._set_status(LinkState.STOPPED)
+
+
+class SharedRunner:
+    """One thread stepping many `SteppedSource`s in turn, every `interval_s` of wall time.
+
+    A source that raises is marked FAILED and dropped; the others go on.
+    """
+
+    def __init__(self, clock: Clock, interval_s: float = 0.04, name: str = "shared-sources") -> None:
+        self._clock = clock
+        self._interval = interval_s
+        self._name = name
+        self._members: tuple[SteppedSource, ...] = ()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, source: SteppedSource) -> None:
+        with self._lock:
+            self._members = (*self._members, source)
+            if self._thread is None:
+                self._stop.clear()
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+
+    def remove(self, source: SteppedSource) -> None:
+        with self._lock:
+            self._members = tuple(m for m in self._members if m is not source)
+
+    def stop(self) -> None:
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+        self._thread = None
+
+    def _run(self) -> None:
+        # Station seconds per pass: at speed > 1 keep the wall-time cadence and push larger blocks.
+        interval = self._interval * max(1.0, self._clock.speed)
+        while not self._stop.is_set():
+            for source in self._members:
+                sink = source._sink
+                if sink is None:
+                    continue
+                try:
+                    source.step(sink)
+                except Exception as exc:
+                    self.remove(source)
+                    source.fail(exc)
+            if self._clock.wait(interval, self._stop):
+                break

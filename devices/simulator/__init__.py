@@ -61,4 +61,5 @@ def make_source(arg: str, bed: str, ctx: SourceContext) -> Source:
         nibp_interval_s=_positive_option(options, "nibp_interval_s", DEFAULT_NIBP_INTERVAL_S),
         block_interval_s=_positive_option(options, "block_interval_s", DEFAULT_BLOCK_INTERVAL_S),
         time_scale=_positive_option(options, "time_scale", 1.0),
+        runner=ctx.runner,
     )

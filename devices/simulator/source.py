@@ -9,7 +9,6 @@ a gap, as a real device's would.
 from __future__ import annotations
 
 import math
-import threading
 
 from wardwatch.app.clock import Clock
 from wardwatch.app.domain import (
@@ -19,7 +18,7 @@ from wardwatch.app.domain import (
     TechnicalKind,
     WaveformBlock,
 )
-from wardwatch.devices.base import Sink, ThreadedSource
+from wardwatch.devices.base import SharedRunner, Sink, SteppedSource
 from wardwatch.devices.simulator.patient import (
     CHANNELS,
     Reading,
@@ -61,7 +60,7 @@ def _in_gap(t: float, gaps: list[tuple[float, float]]) -> bool:
     return any(g0 <= t < g1 for g0, g1 in gaps)
 
 
-class SimulatorSource(ThreadedSource):
+class SimulatorSource(SteppedSource):
     kind = "sim"
 
     def __init__(
@@ -74,8 +73,9 @@ class SimulatorSource(ThreadedSource):
         nibp_interval_s: float = DEFAULT_NIBP_INTERVAL_S,
         block_interval_s: float = DEFAULT_BLOCK_INTERVAL_S,
         time_scale: float = 1.0,
+        runner: SharedRunner | None = None,
     ) -> None:
-        super().__init__(f"sim:{scenario.name}@{bed}", bed, clock)
+        super().__init__(f"sim:{scenario.name}@{bed}", bed, clock, runner)
         self.scenario = scenario
         self.bed_index = bed_index
         self.patient = SimulatedPatient(scenario, seed, bed_index, time_scale)
@@ -89,31 +89,32 @@ class SimulatorSource(ThreadedSource):
         self._shown: tuple[LinkState, float | None] | None = None
         self._quiet = (math.inf, -math.inf)  # see SimulatedPatient.quiet_span
 
-    def run(self, sink: Sink, stop: threading.Event) -> None:
+    def begin(self) -> None:
         clock = self.clock
-        t0 = clock.now()
+        self._t0 = clock.now()
         # at speed > 1 keep the wall-time cadence and push fewer, larger blocks
-        interval = self.block_interval_s * max(1.0, clock.speed)
-        done = -_EPS  # station time (since t0) up to which everything has been pushed
+        self._interval = self.block_interval_s * max(1.0, clock.speed)
+        self._done = -_EPS  # station time (since t0) up to which everything has been pushed
         # beds started together would otherwise all wake at the same instants and queue for the GIL
-        deadline = interval * ((self.bed_index * _GOLDEN) % 1.0)
+        self._deadline = self._interval * ((self.bed_index * _GOLDEN) % 1.0)
         # a real device does not deliver hours of backlog after the station was suspended: beyond this,
         # the missed stretch becomes a gap, as after a disconnect
-        backlog_limit = max(_MAX_BACKLOG_S, 10.0 * interval)
-        while not stop.is_set():
-            elapsed = clock.now() - t0
-            if elapsed - done > backlog_limit:
-                done = elapsed - interval
-                self._skip_to(done)
-            while done < elapsed and not stop.is_set():
-                step_end = min(elapsed, done + _MAX_STEP_S)
-                self._publish(sink, t0, done, step_end)
-                done = step_end
-            deadline += interval
-            if deadline < elapsed:  # fell behind (a suspended machine, a busy core): do not burst
-                deadline = elapsed + interval
-            if clock.wait(max(0.0, deadline - (clock.now() - t0)), stop):
-                break
+        self._backlog_limit = max(_MAX_BACKLOG_S, 10.0 * self._interval)
+
+    def step(self, sink: Sink) -> float:
+        t0 = self._t0
+        elapsed = self.clock.now() - t0
+        if elapsed - self._done > self._backlog_limit:
+            self._done = elapsed - self._interval
+            self._skip_to(self._done)
+        while self._done < elapsed and not self.stopping:
+            step_end = min(elapsed, self._done + _MAX_STEP_S)
+            self._publish(sink, t0, self._done, step_end)
+            self._done = step_end
+        self._deadline += self._interval
+        if self._deadline < elapsed:  # fell behind (a suspended machine, a busy core): do not burst
+            self._deadline = elapsed + self._interval
+        return max(0.0, self._deadline - (self.clock.now() - t0))
 
     def _skip_to(self, t: float) -> None:
         """Resume after `t` (seconds since t0) without pushing what was due before it."""
