@@ -510,3 +510,31 @@ def test_threaded_source_fills_the_hub_on_a_fast_clock() -> None:
     finally:
         source.stop()
     assert source.status.state == LinkState.STOPPED
+
+
+def test_a_long_live_run_never_redraws_beats_or_breaths_from_the_start(monkeypatch):
+    """Trimming old beats and breaths must keep every look-back the live source makes (RR looks 60 s
+    behind); otherwise each pass regenerates the whole session and CPU and memory creep with uptime."""
+    from wardwatch.devices.simulator.resp import BreathTrain
+    from wardwatch.devices.simulator.rhythm import BeatTrain
+
+    resets = {"breaths": 0, "beats": 0}
+    for cls, key in ((BreathTrain, "breaths"), (BeatTrain, "beats")):
+        original = cls._reset
+
+        def counted(self, original=original, key=key):
+            resets[key] += 1
+            return original(self)
+
+        monkeypatch.setattr(cls, "_reset", counted)
+    patient = SimulatedPatient("stable", seed=3, bed_index=1)
+    assert resets == {"breaths": 1, "beats": 1}
+    for second in range(20 * 60):  # as the live source asks: a second of waves, then the numerics
+        for code, rate in (
+            (MdcCode.ECG_ELEC_POTL_II, 250),
+            (MdcCode.PULS_OXIM_PLETH, 125),
+            (MdcCode.RESP, 62.5),
+        ):
+            patient.samples(code, int(second * rate), int(rate))
+        patient.readings(float(second))
+    assert resets == {"breaths": 1, "beats": 1}

@@ -87,8 +87,8 @@ class BreathTrain:
             self._starts.append(self._cursor)
             self._rows.append((self._cursor, cycle, depth, ti))
             self._cursor += cycle
-        if len(self._rows) > 40:  # bounded, and flat after a minute or two (RSS soak at 32 beds)
-            cut = bisect_right(self._starts, keep_from - 30.0)
+        if len(self._rows) > 60:  # bounded, and flat after a few minutes (RSS soak at 32 beds)
+            cut = bisect_right(self._starts, keep_from - 90.0)  # RR looks 60 s behind what is drawn
             if cut > 0:
                 del self._rows[:cut], self._starts[:cut]
                 self._complete_from = self._starts[0]

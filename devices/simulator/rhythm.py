@@ -140,8 +140,8 @@ class BeatTrain:
         target = t + 8.0  # draw ahead in batches so the array view is rebuilt rarely
         while self._cursor <= target:
             self._step()
-        if len(self._rows) > 100:  # bounded, and flat after a minute or two (RSS soak at 32 beds)
-            cut = bisect_right(self._times, keep_from - 30.0)
+        if len(self._rows) > 150:  # bounded, and flat after a few minutes (RSS soak at 32 beds)
+            cut = bisect_right(self._times, keep_from - 60.0)
             if cut > 0:
                 del self._rows[:cut], self._times[:cut]
                 self._complete_from = self._times[0] if self._times else t
