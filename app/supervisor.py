@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from wardwatch.app.clock import Clock
 from wardwatch.app.domain import LinkState, TechnicalEvent, TechnicalKind
 from wardwatch.app.hub import StreamHub
+from wardwatch.devices.base import stop_thread
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +74,7 @@ class Supervisor:
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        stop_thread(self._stop, self._thread)
 
     def tick(self) -> None:
         for event in check_silence(self._hub, self._beds(), self._clock.now(), self._limit):

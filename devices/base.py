@@ -20,6 +20,13 @@ from wardwatch.app.domain import (
 log = logging.getLogger(__name__)
 
 
+def stop_thread(stop: threading.Event, thread: threading.Thread | None, timeout_s: float = 5.0) -> None:
+    """Ask a worker loop to end and wait for it (not when called from that very thread)."""
+    stop.set()
+    if thread is not None and thread is not threading.current_thread():
+        thread.join(timeout=timeout_s)
+
+
 class Sink(Protocol):
     """Where a source pushes what it measures (the StreamHub). Safe to call from any thread."""
 
@@ -87,12 +94,9 @@ class ThreadedSource(ABC):
         self._thread.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5)
+        stop_thread(self._stop, self._thread)
         self._thread = None
-        if self._status.state not in (LinkState.FAILED,):
+        if self._status.state is not LinkState.FAILED:
             self._set_status(LinkState.STOPPED)
 
     @property
@@ -196,10 +200,7 @@ class SharedRunner:
             self._members = tuple(m for m in self._members if m is not source)
 
     def stop(self) -> None:
-        self._stop.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5)
+        stop_thread(self._stop, self._thread)
         self._thread = None
 
     def _run(self) -> None:

@@ -107,7 +107,7 @@ class BedTile(QWidget):
         )
         self._image.fill(QColor(0, 0, 0))
         self._traces: dict[MdcCode, SweepTrace] = {}
-        self._overlay: list[tuple[MdcCode, SweepTrace, QRect, QRect | None, QColor, str]] = []
+        self._overlay: list[tuple[SweepTrace, QRect, QRect | None, QColor, str]] = []
         self._dirty: QRect | None = None
         self._wave_codes: tuple[MdcCode, ...] = ()
         self._generation = -1
@@ -341,7 +341,7 @@ class BedTile(QWidget):
             fms.elidedText(s.patient_text, Qt.TextElideMode.ElideRight, name_rect.width()),
         )
 
-    def _overlay_items(self) -> list[tuple[MdcCode, SweepTrace, QRect, QRect | None, QColor, str]]:
+    def _overlay_items(self) -> list[tuple[SweepTrace, QRect, QRect | None, QColor, str]]:
         """Per trace: label rect, calibration rect (ECG), colour and label, in widget coordinates."""
         items = []
         origin = self._layout.waves.topLeft()
@@ -356,7 +356,7 @@ class BedTile(QWidget):
                 label = f"{lead}  x{trace.scale.gain:g}"
                 cal = QRect(band.right() - 16, band.top(), 16, band.height())
             colour = self._theme.parameter(info(code).colour)
-            items.append((code, trace, QRect(band.left() + 4, band.top(), 90, 16), cal, colour, label))
+            items.append((trace, QRect(band.left() + 4, band.top(), 90, 16), cal, colour, label))
         return items
 
     def _paint_wave_overlay(self, p: QPainter, bounds: QRect) -> None:
@@ -369,7 +369,7 @@ class BedTile(QWidget):
             p.setPen(t.colour("text", "empty_bed"))
             p.drawText(lay.waves, Qt.AlignmentFlag.AlignCenter, "No patient — standby")
             return
-        for _code, trace, label_rect, cal_rect, colour, label in self._overlay:
+        for trace, label_rect, cal_rect, colour, label in self._overlay:
             if label_rect.intersects(bounds):
                 p.setFont(self._font_small)
                 p.setPen(colour)
