@@ -9,16 +9,20 @@ from breath to breath, and now and then the patient sighs.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from wardwatch.devices.simulator.smooth import FloatArray
+from wardwatch.devices.simulator.table import RowTable
 
 _EXP_END = 0.85  # fraction of the expiratory time it takes; the rest is the end-expiratory pause
 _EXP_SKEW = 0.8  # < 1: the lungs empty faster at first than at the end
 _SIGH_PER_BREATH = 0.008
+# Breaths held: 90 s behind what is asked (RR looks 60 s back), 10 s ahead, room at 60/min before growth.
+_BREATH_CAPACITY = 160
+_KEEP_BEHIND_S = 90.0
+_TRIM_ABOVE_ROWS = 60
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -63,15 +67,13 @@ class BreathTrain:
     def _reset(self) -> None:
         self._rng = np.random.default_rng(self._seed)
         self._cursor = self._start
-        self._starts: list[float] = []
-        self._rows: list[tuple[float, float, float, float]] = []
+        self._table = RowTable(4, _BREATH_CAPACITY)  # columns: start, cycle, depth, ti
         self._complete_from = -math.inf
-        self._arrays: BreathArrays | None = None
 
     def _extend_to(self, t: float, keep_from: float) -> None:
         if self._cursor > t:
             return
-        target = t + 10.0  # draw ahead in batches so the array view is rebuilt rarely
+        target = t + 10.0  # draw ahead in batches, so trimming is rare
         rng = self._rng
         while self._cursor <= target:
             rate = max(self._rate_at(self._cursor), 2.0)
@@ -84,15 +86,11 @@ class BreathTrain:
                 depth *= 1.7
                 cycle *= 1.4
             ti = min(max(0.40 + 0.03 * float(z[2]), 0.33), 0.47)
-            self._starts.append(self._cursor)
-            self._rows.append((self._cursor, cycle, depth, ti))
+            self._table.append(self._cursor, cycle, depth, ti)
             self._cursor += cycle
-        if len(self._rows) > 60:  # bounded, and flat after a few minutes (RSS soak at 32 beds)
-            cut = bisect_right(self._starts, keep_from - 90.0)  # RR looks 60 s behind what is drawn
-            if cut > 0:
-                del self._rows[:cut], self._starts[:cut]
-                self._complete_from = self._starts[0]
-        self._arrays = None
+        table = self._table
+        if len(table) > _TRIM_ABOVE_ROWS and table.forget_before(keep_from - _KEEP_BEHIND_S):
+            self._complete_from = float(table.times[0])
 
     def _ensure(self, t0: float, t1: float) -> None:
         if t0 < self._complete_from:  # asked for the forgotten past: draw again from the start
@@ -102,21 +100,19 @@ class BreathTrain:
     def arrays(self, t0: float, t1: float) -> BreathArrays:
         """Breaths that start in [t0 - one breath, t1]: everything that shapes the signal over [t0, t1]."""
         self._ensure(t0 - 20.0, t1)
-        if self._arrays is None:
-            a = np.array(self._rows, dtype=np.float64).reshape(-1, 4)
-            self._arrays = BreathArrays(a[:, 0].copy(), a[:, 1].copy(), a[:, 2].copy(), a[:, 3].copy())
-        full = self._arrays
-        i = max(0, int(np.searchsorted(full.start, t0, side="right")) - 1)
-        j = int(np.searchsorted(full.start, t1, side="right"))
-        return BreathArrays(full.start[i:j], full.duration[i:j], full.depth[i:j], full.ti[i:j])
+        starts = self._table.times
+        i = max(0, int(np.searchsorted(starts, t0, side="right")) - 1)
+        j = int(np.searchsorted(starts, t1, side="right"))
+        a = self._table.rows(i, j)
+        return BreathArrays(a[:, 0].copy(), a[:, 1].copy(), a[:, 2].copy(), a[:, 3].copy())
 
     def level(self, t: float) -> float:
         """Lung volume at one instant (0..~1), for coupling heart rate and baseline to breathing."""
         self._ensure(t - 20.0, t)
-        k = bisect_right(self._starts, t) - 1
+        k = int(np.searchsorted(self._table.times, t, side="right")) - 1
         if k < 0:
             return 0.0
-        start, cycle, depth, ti = self._rows[k]
+        start, cycle, depth, ti = self._table.row(k)
         x = min((t - start) / cycle, 1.0)
         if x < ti:
             return depth * (0.5 - 0.5 * math.cos(math.pi * x / ti))

@@ -10,13 +10,13 @@ ventricles do not beat at all.
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections.abc import Callable
 
 import numpy as np
 from wardwatch.devices.simulator.ecg import BeatArrays, BeatKind
 from wardwatch.devices.simulator.pleth import pulse_scale
 from wardwatch.devices.simulator.scenarios import NON_BEATING, Rhythm
+from wardwatch.devices.simulator.table import RowTable
 from wardwatch.devices.simulator.timeline import Timeline
 
 # How strongly each kind of beat perfuses the finger (1 = a normal sinus beat).
@@ -30,6 +30,11 @@ _PERFUSION = {
 _REFRACTORY_S = 0.30  # no ventricular beat follows another sooner than this
 _PVC_COUPLING = 0.6  # a PVC arrives this fraction of a cycle after the previous beat
 _RSA = 0.05  # respiratory sinus arrhythmia: RR shortens by up to this fraction in inspiration
+
+# Beats held: 60 s behind the oldest sample asked for, 8 s ahead, with room at 300/min before any growth.
+_BEAT_CAPACITY = 512
+_KEEP_BEHIND_S = 60.0
+_TRIM_ABOVE_ROWS = 150  # trim in batches, not on every beat
 
 _KIND_OF = {
     Rhythm.SINUS: BeatKind.SINUS,
@@ -65,10 +70,9 @@ class BeatTrain:
         self._resume = True  # the next beat is the first after the start or a pause
         self._last_kind = BeatKind.SINUS
         self._last_rr = 1.0
-        self._times: list[float] = []
-        self._rows: list[tuple[float, int, float, float, float, float, float]] = []
+        # columns: time, kind, amp, twave, rr_prev, pulse, pulse_scale
+        self._table = RowTable(7, _BEAT_CAPACITY)
         self._complete_from = -math.inf
-        self._arrays: BeatArrays | None = None
 
     # ---- drawing ---------------------------------------------------------------------------------
     def _step(self) -> None:
@@ -110,8 +114,7 @@ class BeatTrain:
         # a beat after a short filling time ejects less (Frank-Starling): AF and PVC pulses vary
         starling = min(max((rr_prev / cycle) ** 0.8, 0.15), 1.3)
         pulse = _PERFUSION[kind] * starling * (1.0 + 0.04 * float(z[3])) * (1.0 - 0.10 * (resp - 0.5))
-        self._times.append(nxt)
-        self._rows.append((nxt, int(kind), amp, twave, rr_prev, max(pulse, 0.0), pulse_scale(cycle)))
+        self._table.append(nxt, int(kind), amp, twave, rr_prev, max(pulse, 0.0), pulse_scale(cycle))
         self._cursor = nxt
         self._resume = False
         self._last_kind = kind
@@ -137,15 +140,12 @@ class BeatTrain:
     def _extend_to(self, t: float, keep_from: float) -> None:
         if self._cursor > t:
             return
-        target = t + 8.0  # draw ahead in batches so the array view is rebuilt rarely
+        target = t + 8.0  # draw ahead in batches, so trimming is rare
         while self._cursor <= target:
             self._step()
-        if len(self._rows) > 150:  # bounded, and flat after a few minutes (RSS soak at 32 beds)
-            cut = bisect_right(self._times, keep_from - 60.0)
-            if cut > 0:
-                del self._rows[:cut], self._times[:cut]
-                self._complete_from = self._times[0] if self._times else t
-        self._arrays = None
+        table = self._table
+        if len(table) > _TRIM_ABOVE_ROWS and table.forget_before(keep_from - _KEEP_BEHIND_S):
+            self._complete_from = float(table.times[0]) if len(table) else t
 
     # ---- reading ---------------------------------------------------------------------------------
     def window(self, t0: float, t1: float) -> BeatArrays:
@@ -153,26 +153,16 @@ class BeatTrain:
         if t0 < self._complete_from:  # asked for the forgotten past: draw again from the start
             self._reset()
         self._extend_to(t1, t0)
-        if self._arrays is None:
-            a = np.array(self._rows, dtype=np.float64).reshape(-1, 7)
-            self._arrays = BeatArrays(
-                a[:, 0].copy(),
-                a[:, 1].astype(np.int8),
-                a[:, 2].copy(),
-                a[:, 3].copy(),
-                a[:, 4].copy(),
-                a[:, 5].copy(),
-                a[:, 6].copy(),
-            )
-        full = self._arrays
-        i = int(np.searchsorted(full.time, t0, side="left"))
-        j = int(np.searchsorted(full.time, t1, side="right"))
+        times = self._table.times
+        i = int(np.searchsorted(times, t0, side="left"))
+        j = int(np.searchsorted(times, t1, side="right"))
+        a = self._table.rows(i, j)
         return BeatArrays(
-            full.time[i:j],
-            full.kind[i:j],
-            full.amp[i:j],
-            full.twave[i:j],
-            full.rr_prev[i:j],
-            full.pulse[i:j],
-            full.pulse_scale[i:j],
+            a[:, 0].copy(),
+            a[:, 1].astype(np.int8),
+            a[:, 2].copy(),
+            a[:, 3].copy(),
+            a[:, 4].copy(),
+            a[:, 5].copy(),
+            a[:, 6].copy(),
         )

@@ -1,0 +1,104 @@
+"""Alarm conditions present at one instant, from a bed's numerics and technical states (pure functions).
+
+A finding is a condition as it is now, before any delay; the engine turns findings that last into
+alarms. Only current, valid values can raise a physiological alarm: a stale or invalid value is a
+technical matter ("no signal", "sensor off"), never a silent pass and never a guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from wardwatch.app.alarms.model import Category, Priority
+from wardwatch.app.alarms.settings import AlarmSettings, LimitRule
+from wardwatch.app.codes import MdcCode, info
+from wardwatch.app.domain import TECHNICAL_TEXT, Observation, TechnicalKind, Validity
+
+TECHNICAL_PREFIX = "technical:"
+ARRHYTHMIA_PREFIX = "arrhythmia:"
+NEWS2_KEY = "news2"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    key: str
+    category: Category
+    priority: Priority
+    message: str
+    delay_s: float = 0.0
+    latching: bool = False
+    # An arrhythmia the verification found false: shown muted with `reason`, never sounded.
+    held_back: bool = False
+    reason: str = ""
+    evidence: Mapping[str, float] = field(default_factory=dict)
+
+
+def _value_text(value: float, code: MdcCode) -> str:
+    return f"{value:.1f}" if code == MdcCode.TEMP_BODY else f"{value:.0f}"
+
+
+def _limit_message(rule: LimitRule, value: float) -> str:
+    label = info(rule.code).label
+    if rule.key == "apnoea":
+        return "Apnoea"
+    if rule.code in (MdcCode.PRESS_BLD_NONINV_SYS, MdcCode.PRESS_BLD_NONINV_DIA):
+        label = "NIBP sys" if rule.code == MdcCode.PRESS_BLD_NONINV_SYS else "NIBP dia"
+    v = _value_text(value, rule.code)
+    if rule.low is not None and value < rule.low:
+        return f"{label} {v} < {_value_text(rule.low, rule.code)}"
+    assert rule.high is not None
+    return f"{label} {v} > {_value_text(rule.high, rule.code)}"
+
+
+def is_current(obs: Observation | None, now: float) -> bool:
+    """A valid value, no older than its channel allows: the only kind that may raise a limit alarm."""
+    if obs is None or obs.validity is not Validity.VALID:
+        return False
+    max_age = info(obs.code).max_age_s
+    return max_age is None or now - obs.time <= max_age
+
+
+def limit_findings(
+    rules: Iterable[LimitRule], numerics: Mapping[MdcCode, Observation], now: float
+) -> list[Finding]:
+    """The limit alarms whose condition holds now. Of two rules breached on one side of one
+    parameter (SpO₂ < 90 and < 85), both hold: each keeps its own priority and delay."""
+    out: list[Finding] = []
+    for rule in rules:
+        if not rule.enabled:
+            continue
+        obs = numerics.get(rule.code)
+        if obs is None or not is_current(obs, now) or not rule.breached(obs.value):
+            continue
+        out.append(
+            Finding(
+                key=rule.key,
+                category=Category.PHYSIOLOGICAL,
+                priority=rule.priority,
+                message=_limit_message(rule, obs.value),
+                delay_s=rule.delay_s,
+                evidence=MappingProxyType({"value": float(obs.value)}),
+            )
+        )
+    return out
+
+
+def technical_findings(
+    conditions: Iterable[tuple[TechnicalKind, str]], settings: AlarmSettings
+) -> list[Finding]:
+    """One technical alarm per active technical condition of the bed (never latching)."""
+    out: list[Finding] = []
+    for kind, detail in conditions:
+        text = TECHNICAL_TEXT.get(kind, kind.value)
+        out.append(
+            Finding(
+                key=TECHNICAL_PREFIX + kind.value,
+                category=Category.TECHNICAL,
+                priority=settings.technical.get(kind, Priority.MEDIUM),
+                message=text,
+                reason=detail,
+            )
+        )
+    return out
