@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from wardwatch.app.alarms.engine import AlarmEngine
 from wardwatch.app.clock import Clock
 from wardwatch.app.domain import Bed, DeviceStatus, LinkState, Patient, TechnicalEvent, TechnicalKind
 from wardwatch.app.hub import StreamHub
@@ -57,6 +58,7 @@ class Station:
         self.sources: dict[str, Source] = {}
         self.supervisor = Supervisor(self.hub, clock, lambda: [b.bed_id for b in self.beds])
         self.runner = SharedRunner(clock, name="simulated-beds")
+        self.alarms = AlarmEngine(self.hub, clock, self._monitored_beds)
         self._running = False
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -66,9 +68,11 @@ class Station:
             if bed.source_spec:
                 self._start_source(bed, bed.source_spec)
         self.supervisor.start()
+        self.alarms.start()
 
     def stop(self) -> None:
         self._running = False
+        self.alarms.stop()
         self.supervisor.stop()
         for source in list(self.sources.values()):
             source.stop()
@@ -76,6 +80,10 @@ class Station:
         self.runner.stop()
 
     # -- beds ----------------------------------------------------------------------------------------
+    def _monitored_beds(self) -> list[str]:
+        """Beds with a device: an empty bed position raises no alarms (it shows "no device")."""
+        return [b.bed_id for b in self.beds if b.source_spec]
+
     def bed(self, bed_id: str) -> Bed:
         for b in self.beds:
             if b.bed_id == bed_id:
@@ -99,6 +107,7 @@ class Station:
         if bed.patient is None:
             raise WardError(f"{bed.label} has no patient to discharge")
         self.beds[self._index(bed_id)] = replace(bed, patient=None, notes=[])
+        self.alarms.forget_bed(bed_id)  # the next patient starts with no alarms and default limits
         log.info("patient discharged from %s", bed.label)
 
     def move(self, from_bed: str, to_bed: str) -> None:

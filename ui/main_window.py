@@ -16,11 +16,17 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QStatusBar,
+    QVBoxLayout,
     QWidget,
 )
+from wardwatch.app.alarms.display import pause_text, tile_alarm
+from wardwatch.app.alarms.model import AlarmSnapshot
 from wardwatch.app.domain import LinkState
 from wardwatch.app.presentation import grid_shape
 from wardwatch.app.station import Station, WardError
+from wardwatch.ui.alarm_audio import StationSound
+from wardwatch.ui.alarm_bar import AlarmBar
+from wardwatch.ui.alarm_dialogs import AlarmsDialog
 from wardwatch.ui.dialogs import AdmitDialog, DischargeDialog, MoveDialog, SourceDialog
 from wardwatch.ui.theme import theme
 from wardwatch.ui.tile import ECG_SWEEP_S, BedTile
@@ -80,6 +86,10 @@ class MainWindow(QMainWindow):
             f" QStatusBar, QStatusBar QLabel {{ background: {t.colours['background']['header']};"
             f" color: {t.colours['text']['normal']}; }}"
             f" QLabel#notice {{ color: {t.colours['state']['link_warn']}; font-weight: bold; }}"
+            f" QLabel#fault {{ background: {t.colours['alarm']['fault_bg']};"
+            f" color: {t.colours['alarm']['fault_fg']};"
+            " font-weight: bold; font-size: 18px; padding: 4px; }"
+            f" QWidget#alarmBar {{ background: {t.colours['background']['header']}; }}"
         )
         self.tiles: list[BedTile] = []
         self._grid = QWidget()
@@ -95,7 +105,28 @@ class MainWindow(QMainWindow):
             tile.menuRequested.connect(self._bed_menu)
             layout.addWidget(tile, i // cols, i % cols)
             self.tiles.append(tile)
-        self.setCentralWidget(self._grid)
+        self.alarm_bar = AlarmBar()
+        self.alarm_bar.acknowledgeRequested.connect(self.acknowledge_all)
+        self.alarm_bar.pauseRequested.connect(self.toggle_audio_pause)
+        self.alarm_bar.listRequested.connect(lambda: self.alarms_dialog(held_back=True))
+        self.alarm_bar.lines.bedClicked.connect(self.open_bed)
+        self.alarm_bar.lines.reasonClicked.connect(self.show_alarm_reason)
+        self._fault_label = QLabel()
+        self._fault_label.setObjectName("fault")
+        self._fault_label.setVisible(False)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self._fault_label)
+        column.addWidget(self.alarm_bar)
+        column.addWidget(self._grid, 1)
+        self.setCentralWidget(central)
+        self.user = "station"  # who acts, until the users issue brings logins
+        self._alarm_version = -1
+        self._labels = {b.bed_id: b.label for b in station.beds}
+        self.sound = StationSound(self)
+        self._alarms_dialog: AlarmsDialog | None = None
         self._build_status_bar()
         self._build_menus()
         self.bed_views: dict[str, QWidget] = {}
@@ -138,6 +169,17 @@ class MainWindow(QMainWindow):
             action = QAction(text, self)
             action.triggered.connect(lambda _=False, s=slot: s(None))
             ward.addAction(action)
+        alarms = self.menuBar().addMenu("A&larms")
+        for text, key, slot in (
+            ("&Acknowledge all", Qt.Key.Key_F2, self.acknowledge_all),
+            ("Audio &pause / resume", Qt.Key.Key_F3, self.toggle_audio_pause),
+            ("Alarms and &held back…", Qt.Key.Key_F4, lambda: self.alarms_dialog(held_back=True)),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(key))
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+            action.triggered.connect(lambda _=False, f=slot: f())
+            alarms.addAction(action)
         view = self.menuBar().addMenu("&View")
         full = QAction("&Full screen", self)
         full.setShortcut(QKeySequence(Qt.Key.Key_F11))
@@ -157,6 +199,7 @@ class MainWindow(QMainWindow):
     def stop(self) -> None:
         self._timer.stop()
         self._clock_timer.stop()
+        self.sound.silence()
 
     def _frame(self) -> None:
         self.stats.tick_started()
@@ -167,12 +210,27 @@ class MainWindow(QMainWindow):
         start = self._summary_cursor
         self._summary_cursor = (start + per_frame) % max(1, len(self.tiles))
         n = len(self.tiles)
+        snap = self.station.alarms.snapshot
+        self._show_alarms(snap, now)
+        paused = pause_text(snap.pause.remaining(now)) if snap.pause else ""
         for i, tile in enumerate(self.tiles):
             if (i - start) % n < per_frame:
                 tile.refresh_summary(now)
+            tile.set_alarm(tile_alarm(snap, tile.bed.bed_id), now, paused)
             tile.advance(now)
             tile.flush()
         self.stats.tick_done()
+
+    def _show_alarms(self, snap: AlarmSnapshot, now: float) -> None:
+        """Alarm bar, fault banner and sound from the engine's newest snapshot (memory only)."""
+        self.alarm_bar.update_state(snap, self._labels, now, self.sound.problem)
+        if snap.version == self._alarm_version:
+            return
+        self._alarm_version = snap.version
+        if snap.fault:
+            self._fault_label.setText(f"⚠ ALARM SYSTEM FAULT — {snap.fault}. Watch the bedside monitors.")
+        self._fault_label.setVisible(bool(snap.fault))
+        self.sound.show(snap.sounding_priority, snap.pause is not None, snap.escalated)
 
     def event(self, e: QEvent) -> bool:
         # Qt sends UpdateRequest to the top-level window when it paints the dirty regions of a frame.
@@ -204,12 +262,46 @@ class MainWindow(QMainWindow):
         view.activateWindow()
 
     def refresh_beds(self) -> None:
+        self._labels = {b.bed_id: b.label for b in self.station.beds}
         for tile in self.tiles:
             tile.set_bed(self.station.bed(tile.bed.bed_id))
+
+    def acknowledge_all(self) -> None:
+        self.station.alarms.acknowledge_all(self.user)
+
+    def acknowledge_bed(self, bed_id: str) -> None:
+        self.station.alarms.acknowledge_bed(bed_id, self.user)
+
+    def toggle_audio_pause(self) -> None:
+        if self.station.alarms.snapshot.pause is not None:
+            self.station.alarms.resume_audio(self.user)
+        else:
+            self.station.alarms.pause_audio(self.user)
+
+    def alarms_dialog(self, held_back: bool = False) -> AlarmsDialog:
+        dialog = self._alarms_dialog
+        if dialog is None:
+            dialog = AlarmsDialog(
+                lambda: self.station.alarms.snapshot,
+                lambda: self._labels,
+                lambda alarm_id: self.station.alarms.acknowledge(alarm_id, self.user),
+                self.open_bed,
+                self,
+            )
+            self._alarms_dialog = dialog
+        if held_back:
+            dialog.show_held_back()
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def show_alarm_reason(self, alarm_id: int) -> None:
+        self.alarms_dialog().select(alarm_id)
 
     def _bed_menu(self, bed_id: str, pos: QPoint) -> None:
         menu = QMenu(self)
         menu.addAction("Open bed view", lambda: self.open_bed(bed_id))
+        menu.addAction("Acknowledge this bed's alarms", lambda: self.acknowledge_bed(bed_id))
         menu.addSeparator()
         menu.addAction("Admit patient…", lambda: self.admit_dialog(bed_id))
         menu.addAction("Move patient…", lambda: self.move_dialog(bed_id))

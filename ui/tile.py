@@ -22,6 +22,8 @@ from PySide6.QtGui import (
     QResizeEvent,
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
+from wardwatch.app.alarms.display import TileAlarm, flash_on
+from wardwatch.app.alarms.model import Priority
 from wardwatch.app.codes import MdcCode, info, is_ecg
 from wardwatch.app.domain import Bed, LinkState, TechnicalKind
 from wardwatch.app.hub import StreamHub, WaveChannel
@@ -121,6 +123,9 @@ class BedTile(QWidget):
         self.frames_drawn = 0
         self.latencies: list[float] = []  # sample age at hand-over, filled only when measuring
         self.measure_latency = False
+        self.alarm: TileAlarm | None = None
+        self._alarm_lit = True
+        self._paused_text = ""
         self.setAccessibleName(bed.label)
 
     # -- data -> image -----------------------------------------------------------------------------
@@ -229,6 +234,17 @@ class BedTile(QWidget):
         ):
             self._mark_dirty(lay.waves)
 
+    def set_alarm(self, alarm: TileAlarm | None, now: float, paused_text: str = "") -> None:
+        """The bed's most urgent alarm from the engine's snapshot; repaints the header only when the
+        alarm, its flash phase or the audio-paused countdown changes."""
+        lit = True
+        if alarm is not None and alarm.priority is not None:
+            lit = flash_on(alarm.priority, now, alarm.steady)
+        paused_text = paused_text if alarm is not None else ""
+        if (alarm, lit, paused_text) != (self.alarm, self._alarm_lit, self._paused_text):
+            self.alarm, self._alarm_lit, self._paused_text = alarm, lit, paused_text
+            self._mark_dirty(self._layout.header)
+
     # -- Qt events ---------------------------------------------------------------------------------
     def resizeEvent(self, event: QResizeEvent) -> None:
         self._layout = tile_layout(event.size())
@@ -318,20 +334,19 @@ class BedTile(QWidget):
         p.setPen(t.colour("state", colour_key) if colour_key else t.colour("text", "dim"))
         p.drawText(badge_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, badge)
         right_limit = badge_rect.left() - 6
-        # message area (technical states now; alarms from the alarm engine later)
+        # message area: the bed's most urgent alarm, else its technical state
         msg_w = 0
-        if s.message:
-            msg = f"◆ {s.message}"  # technical marker, distinct from the *** of physiological alarms
-            msg_w = min(fms.horizontalAdvance(msg) + 12, max(0, right_limit - x - 40))
+        text, bg, fg = self._message_style()
+        if text:
+            msg_w = min(fms.horizontalAdvance(text) + 12, max(0, right_limit - x - 40))
             if msg_w > 20:
                 box = QRect(right_limit - msg_w, r.top() + 2, msg_w, r.height() - 4)
-                failed = s.message_kind in (TechnicalKind.SOURCE_FAILED,)
-                p.fillRect(box, t.colour("state", "failed_bg" if failed else "technical_bg"))
-                p.setPen(t.colour("state", "failed_fg" if failed else "technical_fg"))
+                p.fillRect(box, bg)
+                p.setPen(fg)
                 p.drawText(
                     box.adjusted(6, 0, -4, 0),
                     Qt.AlignmentFlag.AlignVCenter,
-                    fms.elidedText(msg, Qt.TextElideMode.ElideRight, box.width() - 10),
+                    fms.elidedText(text, Qt.TextElideMode.ElideRight, box.width() - 10),
                 )
         name_rect = QRect(x, r.top(), max(0, right_limit - msg_w - x - 6), r.height())
         p.setPen(t.colour("text", "normal" if self.bed.patient else "dim"))
@@ -339,6 +354,29 @@ class BedTile(QWidget):
             name_rect,
             Qt.AlignmentFlag.AlignVCenter,
             fms.elidedText(s.patient_text, Qt.TextElideMode.ElideRight, name_rect.width()),
+        )
+
+    def _message_style(self) -> tuple[str, QColor, QColor]:
+        t = self._theme
+        a = self.alarm
+        if a is not None:
+            text = f"{a.text}  🔕 {self._paused_text}" if self._paused_text else a.text
+            if a.held_back:
+                return text, t.colour("alarm", "held_bg"), t.colour("alarm", "held_fg")
+            if a.technical and a.priority is not Priority.HIGH:
+                return text, t.colour("state", "technical_bg"), t.colour("state", "technical_fg")
+            key = a.priority.word if a.priority is not None else "low"
+            if self._alarm_lit and not a.steady:
+                return text, t.colour("alarm", f"{key}_bg"), t.colour("alarm", f"{key}_fg")
+            return text, t.colour("alarm", "off_bg"), t.colour("alarm", f"{key}_bg")
+        s = self.summary
+        if not s.message:
+            return "", QColor(), QColor()
+        failed = s.message_kind in (TechnicalKind.SOURCE_FAILED,)
+        return (
+            f"! {s.message}",  # technical marker, distinct from the *** of physiological alarms
+            t.colour("state", "failed_bg" if failed else "technical_bg"),
+            t.colour("state", "failed_fg" if failed else "technical_fg"),
         )
 
     def _overlay_items(self) -> list[tuple[SweepTrace, QRect, QRect | None, QColor, str]]:
