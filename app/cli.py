@@ -101,6 +101,29 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--seconds", type=float, default=5.0)
     hub.add_argument("--json", action="store_true", help="print one JSON object")
 
+    latency = bench_sub.add_parser("latency", help="alarm condition to banner and tone, on the real window")
+    _common(latency, suppress=True)
+    latency.add_argument("--events", type=int, default=20)
+    latency.add_argument("--json", action="store_true", help="print one JSON object")
+    alarms = bench_sub.add_parser("alarms", help="a simulated ward-day: WardWatch vs a plain monitor")
+    alarms.add_argument("--beds", type=int, default=32)
+    alarms.add_argument("--hours", type=float, default=24.0)
+    alarms.add_argument("--seed", type=int, default=0)
+    alarms.add_argument("--json", action="store_true", help="print one JSON object")
+
+    evaluate = sub.add_parser("eval", help="evaluate the alarm logic on recorded or tabulated data")
+    eval_sub = evaluate.add_subparsers(dest="eval", required=True)
+    ev_alarms = eval_sub.add_parser(
+        "alarms", help="verify the arrhythmia alarms of WFDB records (PhysioNet/CinC 2015 layout)"
+    )
+    ev_alarms.add_argument("dir", type=Path, metavar="DIR", help="folder with a RECORDS file")
+    ev_alarms.add_argument("--out", type=Path, required=True, metavar="FILE", help="decisions CSV to write")
+    ev_alarms.add_argument("--cv", type=int, default=0, metavar="K", help="also report a K-fold CV score")
+    ev_alarms.add_argument("--seed", type=int, default=0, help="seed of the CV fold split")
+    ev_news2 = eval_sub.add_parser("news2", help="score NEWS2 for every row of a CSV file")
+    ev_news2.add_argument("input", type=Path, metavar="IN.csv")
+    ev_news2.add_argument("--out", type=Path, required=True, metavar="OUT.csv")
+
     info = sub.add_parser("info", help="print versions and paths for IT")
     _common(info, suppress=True)
     return parser
@@ -202,11 +225,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run_headless(station, args.duration, sys.stdout)
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    # imported here: the analysis stack (scipy, wfdb processing) is not needed to start the station
+    if args.eval == "alarms":
+        from wardwatch.app.verify import evaluate
+
+        return evaluate.run(args, sys.stdout)
+    from wardwatch.app.alarms import news2_eval
+
+    return news2_eval.run(args, sys.stdout, sys.stderr)
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
-    if args.bench == "hub":
+    if args.bench == "alarms":
+        from wardwatch.app.alarms import ward_bench
+
+        return ward_bench.run(args, sys.stdout)
+    if args.bench == "latency":
+        loaded = _load(args)
+        station = make_station(
+            loaded.config, getattr(args, "replay", None), getattr(args, "beds", None) is not None
+        )
+        result: dict[str, Any] = frontend().bench_alarm_latency(
+            station, args.events, loaded.config.display_fps
+        )
+    elif args.bench == "hub":
         from wardwatch.app.bench import bench_hub
 
-        result: dict[str, Any] = bench_hub(seconds=args.seconds, beds=getattr(args, "beds", None) or 64)
+        result = bench_hub(seconds=args.seconds, beds=getattr(args, "beds", None) or 64)
     else:
         loaded = _load(args)
         station = make_station(
@@ -257,6 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(args)
         if args.command == "bench":
             return cmd_bench(args)
+        if args.command == "eval":
+            return cmd_eval(args)
         return cmd_gui(args)
     except CliError as exc:
         print(f"wardwatch: {exc}", file=sys.stderr)

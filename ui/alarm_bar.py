@@ -34,6 +34,7 @@ class AlarmLines(QWidget):
 
     bedClicked = Signal(str)
     reasonClicked = Signal(int)
+    painted = Signal()  # after each repaint: lets the latency bench see the banner reach the screen
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,6 +101,7 @@ class AlarmLines(QWidget):
             info = QRect(r.right() - INFO_W, r.top(), INFO_W, r.height())
             p.drawText(info, Qt.AlignmentFlag.AlignCenter, "ⓘ")
         p.end()
+        self.painted.emit()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         i = int(event.position().y()) // ROW_H

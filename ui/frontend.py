@@ -11,13 +11,16 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import psutil
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from wardwatch.app.alarms.model import Alarm
+from wardwatch.app.domain import TechnicalEvent, TechnicalKind
 from wardwatch.app.station import Station
 from wardwatch.ui.main_window import MainWindow
 from wardwatch.ui.theme import theme
@@ -192,6 +195,89 @@ def bench_display(
         "window": [window.width(), window.height()],
         "cores": psutil.cpu_count(),
     }
+    window.stop()
+    window.close()
+    station.stop()
+    return result
+
+
+def bench_alarm_latency(station: Station, events: int, fps: float) -> dict[str, object]:
+    """Time from an alarm condition being due (after its delay) to its banner painted on screen and
+    its tone started, on the real main window with the station's simulated beds running.
+
+    Two kinds of event on the first bed, alternated: a technical condition (lead off, no delay: due
+    when the device reports it) and a physiological one (SpO₂ low with its limit moved above the
+    patient's value and a 2 s delay: due at condition start + 2 s). Each alarm is acknowledged and
+    cleared before the next."""
+    ensure_platform()
+    favour_gui_thread()
+    app = application()
+    window = build_window(station, fps)
+    window.resize(1920, 1080)
+    station.start()
+    window.start()
+    window.show()
+    engine = station.alarms
+    bed = station.beds[0].bed_id
+    painted: dict[int, float] = {}
+    bursts: list[float] = []
+
+    def on_paint() -> None:
+        for a in window.alarm_bar.lines.shown():
+            painted.setdefault(a.alarm_id, station.clock.now())
+
+    window.alarm_bar.lines.painted.connect(on_paint)
+    window.sound.player.burst_started.connect(lambda _p: bursts.append(station.clock.now()))
+
+    def pump(seconds: float, until: Callable[[], bool] | None = None) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not (until and until()):
+            app.processEvents()
+            time.sleep(0.0005)
+
+    pump(3.0)
+    engine.acknowledge_all()
+    to_banner: dict[str, list[float]] = {"technical": [], "physiological": []}
+    to_tone: dict[str, list[float]] = {"technical": [], "physiological": []}
+    rule = engine.settings_for(bed).rule("spo2_very_low")
+    for i in range(events):
+        kind = "technical" if i % 2 == 0 else "physiological"
+        bursts.clear()
+        if kind == "technical":
+            due = station.clock.now()
+            station.hub.push_event(TechnicalEvent(bed, TechnicalKind.POOR_SIGNAL, True, due, "latency bench"))
+            key = "technical:poor_signal"
+        else:
+            assert rule is not None
+            engine.set_limit(bed, replace(rule, low=101.0, delay_s=2.0), "bench")
+            key = "spo2_very_low"
+            due = 0.0
+
+        def raised(key: str = key) -> Alarm | None:
+            return next((a for a in engine.snapshot.alarms if a.bed == bed and a.key == key), None)
+
+        pump(6.0, lambda: (a := raised()) is not None and a.alarm_id in painted and bool(bursts))
+        alarm = raised()
+        if alarm is not None and alarm.alarm_id in painted and bursts:
+            if kind == "physiological":
+                due = alarm.condition_since + 2.0
+            to_banner[kind].append((painted[alarm.alarm_id] - due) * 1000)
+            to_tone[kind].append((bursts[0] - due) * 1000)
+        if kind == "technical":
+            station.hub.push_event(TechnicalEvent(bed, TechnicalKind.POOR_SIGNAL, False, station.clock.now()))
+        else:
+            engine.reset_limits(bed, "bench")
+        pump(0.5)
+        engine.acknowledge_all()
+        pump(0.5)
+    result: dict[str, object] = {"events": events, "engine_tick_ms": 100, "target_fps": fps}
+    for kind in ("technical", "physiological"):
+        result[f"{kind}_measured"] = len(to_banner[kind])
+        result[f"{kind}_to_banner_ms_p50"] = _percentile(to_banner[kind], 50)
+        result[f"{kind}_to_banner_ms_max"] = round(max(to_banner[kind]), 1) if to_banner[kind] else None
+        result[f"{kind}_to_tone_ms_p50"] = _percentile(to_tone[kind], 50)
+        result[f"{kind}_to_tone_ms_max"] = round(max(to_tone[kind]), 1) if to_tone[kind] else None
+    result["sound_device"] = window.sound.problem or "available"
     window.stop()
     window.close()
     station.stop()

@@ -28,6 +28,7 @@ from wardwatch.ui.alarm_audio import StationSound
 from wardwatch.ui.alarm_bar import AlarmBar
 from wardwatch.ui.alarm_dialogs import AlarmsDialog
 from wardwatch.ui.dialogs import AdmitDialog, DischargeDialog, MoveDialog, SourceDialog
+from wardwatch.ui.limits_dialog import LimitsDialog
 from wardwatch.ui.theme import theme
 from wardwatch.ui.tile import ECG_SWEEP_S, BedTile
 
@@ -295,6 +296,18 @@ class MainWindow(QMainWindow):
         dialog.raise_()
         return dialog
 
+    def limits_dialog(self, bed_id: str, parent: QWidget | None = None) -> LimitsDialog:
+        engine = self.station.alarms
+        dialog = LimitsDialog(self._labels.get(bed_id, bed_id), engine.settings_for(bed_id), parent or self)
+
+        def apply() -> None:
+            for rule in dialog.changed_rules():
+                engine.set_limit(bed_id, rule, self.user)
+
+        dialog.accepted.connect(apply)
+        dialog.open()
+        return dialog
+
     def show_alarm_reason(self, alarm_id: int) -> None:
         self.alarms_dialog().select(alarm_id)
 
@@ -302,6 +315,7 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         menu.addAction("Open bed view", lambda: self.open_bed(bed_id))
         menu.addAction("Acknowledge this bed's alarms", lambda: self.acknowledge_bed(bed_id))
+        menu.addAction("Alarm limits…", lambda: self.limits_dialog(bed_id))
         menu.addSeparator()
         menu.addAction("Admit patient…", lambda: self.admit_dialog(bed_id))
         menu.addAction("Move patient…", lambda: self.move_dialog(bed_id))

@@ -1,0 +1,115 @@
+"""The alarm bar, tile alarm area and alarms window under pytest-qt (offscreen), on a real station
+whose beds have no source; conditions are pushed into its hub as a device would."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from wardwatch.app.alarms.findings import Finding
+from wardwatch.app.alarms.model import Category, Priority, State
+from wardwatch.app.clock import ScaledClock
+from wardwatch.app.domain import TechnicalEvent, TechnicalKind
+from wardwatch.app.station import BedSetup, Station, StationSetup
+from wardwatch.ui.alarm_bar import INFO_W, ROW_H
+from wardwatch.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def ward(qtbot):
+    station = Station(
+        StationSetup("Alarm ward", [BedSetup("Bed 1", "sim:stable"), BedSetup("Bed 2", "sim:stable")]),
+        ScaledClock(1.0),
+    )
+    win = MainWindow(station, fps=30)
+    qtbot.addWidget(win)
+    win.resize(1400, 800)
+    station.start()
+    win.start()
+    win.show()
+    yield station, win
+    win.stop()
+    station.stop()
+
+
+def _lead_off(station: Station, bed: str = "bed01") -> None:
+    station.hub.push_event(TechnicalEvent(bed, TechnicalKind.LEAD_OFF, True, station.clock.now(), "lead II"))
+
+
+def test_alarm_appears_in_the_bar_and_on_its_bed_tile(qtbot, ward):
+    station, win = ward
+    _lead_off(station)
+    qtbot.waitUntil(lambda: any(a.key == "technical:lead_off" for a in win.alarm_bar.lines.snapshot.alarms))
+    qtbot.waitUntil(lambda: win.tiles[0].alarm is not None)
+    assert win.tiles[0].alarm.text.startswith("! Leads off")
+    assert win.tiles[1].alarm is None or "Leads off" not in win.tiles[1].alarm.text
+
+
+def test_acknowledge_by_clicking_the_button_records_the_station_user(qtbot, ward):
+    station, win = ward
+    _lead_off(station)
+    qtbot.waitUntil(lambda: bool(win.alarm_bar.lines.snapshot.alarms))
+    qtbot.mouseClick(win.alarm_bar.ack_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.alarm_bar.lines.snapshot.alarms[0].state is State.ACKNOWLEDGED)
+    alarm = win.alarm_bar.lines.snapshot.alarms[0]
+    assert alarm.acknowledged_by == "station" and alarm.acknowledged_at is not None
+    assert station.alarms.snapshot.sounding_priority is None
+
+
+def test_acknowledge_by_f2_shortcut(qtbot, ward):
+    station, win = ward
+    _lead_off(station)
+    qtbot.waitUntil(lambda: bool(station.alarms.snapshot.alarms))
+    win.activateWindow()
+    qtbot.keyClick(win, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: station.alarms.snapshot.alarms[0].state is State.ACKNOWLEDGED)
+
+
+def test_audio_pause_by_f3_shows_a_countdown_and_f3_again_resumes(qtbot, ward):
+    station, win = ward
+    _lead_off(station)
+    qtbot.waitUntil(lambda: bool(station.alarms.snapshot.alarms))
+    qtbot.keyClick(win, Qt.Key.Key_F3)
+    qtbot.waitUntil(lambda: "AUDIO PAUSED" in win.alarm_bar.pause_button.text())
+    qtbot.waitUntil(lambda: win.tiles[0]._paused_text.startswith("AUDIO PAUSED"))
+    qtbot.keyClick(win, Qt.Key.Key_F3)
+    qtbot.waitUntil(lambda: station.alarms.snapshot.pause is None)
+
+
+def test_clicking_an_alarm_line_opens_its_bed_and_the_info_end_shows_the_reasoning(qtbot, ward):
+    station, win = ward
+    opened: list[str] = []
+    win.bed_view_factory = None
+    win.open_bed = opened.append  # type: ignore[method-assign]
+    win.alarm_bar.lines.bedClicked.disconnect()
+    win.alarm_bar.lines.bedClicked.connect(win.open_bed)
+    _lead_off(station, "bed02")
+    qtbot.waitUntil(lambda: bool(win.alarm_bar.lines.snapshot.alarms))
+    lines = win.alarm_bar.lines
+    qtbot.mouseClick(lines, Qt.MouseButton.LeftButton, pos=QPoint(40, ROW_H // 2))
+    assert opened == ["bed02"]
+    qtbot.mouseClick(lines, Qt.MouseButton.LeftButton, pos=QPoint(lines.width() - INFO_W // 2, ROW_H // 2))
+    dialog = win._alarms_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert "Leads off" in dialog.reason.toPlainText()
+
+
+def test_held_back_alarm_is_listed_with_its_reason_and_shown_muted_on_the_tile(qtbot, ward):
+    station, win = ward
+    finding = Finding(
+        key="arrhythmia:Ventricular_Tachycardia",
+        category=Category.ARRHYTHMIA,
+        priority=Priority.HIGH,
+        message="V-tach",
+        latching=True,
+        held_back=True,
+        reason="VT not confirmed: narrow regular QRS on lead II, pleth pulsatile at 82/min",
+    )
+    station.alarms._analyser = lambda bed, now: [finding] if bed == "bed01" else []
+    qtbot.waitUntil(lambda: bool(station.alarms.snapshot.held_back), timeout=5000)
+    qtbot.waitUntil(lambda: win.tiles[0].alarm is not None and win.tiles[0].alarm.held_back)
+    assert win.tiles[0].alarm.text == "V-tach held back — see reason"
+    assert station.alarms.snapshot.sounding_priority is None
+    dialog = win.alarms_dialog(held_back=True)
+    dialog.refresh()
+    dialog.held.selectRow(0)
+    assert "narrow regular QRS" in dialog.reason.toPlainText()
