@@ -50,6 +50,7 @@ class NumericView:
     colour: str
     freshness: Freshness
     time_text: str = ""  # measurement time for intermittent values (NIBP) and stale ones
+    code: MdcCode | None = None  # the channel shown (the systolic one for a pressure)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ def numeric_view(obs: Observation | None, code: MdcCode, now: float, label: str 
     else:
         text = NOT_MEASURED if state is Freshness.ABSENT else NO_VALUE
     time_text = _clock_text(obs.time) if obs is not None and state is Freshness.STALE else ""
-    return NumericView(label or ci.label, ci.unit_label, text, ci.colour, state, time_text)
+    return NumericView(label or ci.label, ci.unit_label, text, ci.colour, state, time_text, code)
 
 
 def _pressure_view(
@@ -125,7 +126,7 @@ def _pressure_view(
     else:
         text = NO_VALUE
     time_text = _clock_text(sys_obs.time) if always_time or state is Freshness.STALE else ""
-    return NumericView(label, ci.unit_label, text, ci.colour, state, time_text)
+    return NumericView(label, ci.unit_label, text, ci.colour, state, time_text, codes[0])
 
 
 NIBP_CODES = (MdcCode.PRESS_BLD_NONINV_SYS, MdcCode.PRESS_BLD_NONINV_DIA, MdcCode.PRESS_BLD_NONINV_MEAN)

@@ -8,6 +8,7 @@ from PySide6.QtCore import QPoint, Qt
 from wardwatch.app.alarms.findings import Finding
 from wardwatch.app.alarms.model import Category, Priority, State
 from wardwatch.app.clock import ScaledClock
+from wardwatch.app.codes import MdcCode
 from wardwatch.app.domain import TechnicalEvent, TechnicalKind
 from wardwatch.app.station import BedSetup, Station, StationSetup
 from wardwatch.ui.alarm_bar import INFO_W, ROW_H
@@ -113,3 +114,16 @@ def test_held_back_alarm_is_listed_with_its_reason_and_shown_muted_on_the_tile(q
     dialog.refresh()
     dialog.held.selectRow(0)
     assert "narrow regular QRS" in dialog.reason.toPlainText()
+
+
+def test_limits_dialog_changes_one_bed_and_the_engine_records_who(qtbot, ward):
+    station, win = ward
+    dialog = win.limits_dialog("bed02")
+    row = next(i for i, r in enumerate(dialog._rules) if r.key == "spo2_low")
+    dialog._widgets[row][0].setValue(88)
+    dialog.accept()
+    assert station.alarms.settings_for("bed02").rule("spo2_low").low == 88
+    assert station.alarms.settings_for("bed01").rule("spo2_low").low == 90
+    change = [e for e in station.alarms.journal() if e.action.value == "limits_changed"]
+    assert change and change[-1].user == "station" and change[-1].bed == "bed02"
+    qtbot.waitUntil(lambda: win.tiles[1].limits.get(MdcCode.PULS_OXIM_SAT_O2) == "88–")

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from wardwatch.app.alarms.display import pause_text, tile_alarm
+from wardwatch.app.alarms.display import limit_texts, pause_text, tile_alarm
 from wardwatch.app.alarms.model import AlarmSnapshot
 from wardwatch.app.domain import LinkState
 from wardwatch.app.presentation import grid_shape
@@ -228,6 +228,8 @@ class MainWindow(QMainWindow):
         if snap.version == self._alarm_version:
             return
         self._alarm_version = snap.version
+        for tile in self.tiles:  # limits change rarely; the snapshot version covers their changes
+            tile.set_limits(limit_texts(self.station.alarms.settings_for(tile.bed.bed_id)))
         if snap.fault:
             self._fault_label.setText(f"⚠ ALARM SYSTEM FAULT — {snap.fault}. Watch the bedside monitors.")
         self._fault_label.setVisible(bool(snap.fault))

@@ -124,6 +124,7 @@ class BedTile(QWidget):
         self.latencies: list[float] = []  # sample age at hand-over, filled only when measuring
         self.measure_latency = False
         self.alarm: TileAlarm | None = None
+        self.limits: dict[MdcCode, str] = {}
         self._alarm_lit = True
         self._paused_text = ""
         self.setAccessibleName(bed.label)
@@ -233,6 +234,11 @@ class BedTile(QWidget):
             or old.occupied != summary.occupied
         ):
             self._mark_dirty(lay.waves)
+
+    def set_limits(self, limits: dict[MdcCode, str]) -> None:
+        if limits != self.limits:
+            self.limits = limits
+            self._mark_dirty(self._layout.numerics)
 
     def set_alarm(self, alarm: TileAlarm | None, now: float, paused_text: str = "") -> None:
         """The bed's most urgent alarm from the engine's snapshot; repaints the header only when the
@@ -482,6 +488,17 @@ class BedTile(QWidget):
         else:
             p.drawText(cell, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), v.label)
             value_rect = cell.adjusted(fm_small.horizontalAdvance(v.label) + 4, 0, 0, 0)
+        limit = self.limits.get(v.code) if v.code is not None else None
+        if limit and two_lines:  # small, below the label, as a central station writes them
+            p.setFont(self._font_small)
+            p.setPen(t.colour("text", "dim"))
+            p.drawText(
+                cell.adjusted(0, label_h, 0, 0),
+                int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop),
+                limit,
+            )
+            value_rect = value_rect.adjusted(fm_small.horizontalAdvance(limit) + 4, 0, 0, 0)
+            p.setPen(colour)
         target_px = max(8, min(value_font.pixelSize(), int(value_rect.height() * 1.05)))
         text, font = fit_text(v.text, value_font, target_px, value_rect.width())
         p.setFont(font)

@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from wardwatch.app.alarms.model import Alarm, AlarmSnapshot, Category, Priority, State
+from wardwatch.app.alarms.settings import AlarmSettings
+from wardwatch.app.codes import MdcCode
 
 FLASH_HZ = {Priority.HIGH: 2.0, Priority.MEDIUM: 0.6}
 DUTY = 0.5
@@ -83,3 +85,33 @@ def tile_alarm(snapshot: AlarmSnapshot, bed: str) -> TileAlarm | None:
             steady=True,
         )
     return None
+
+
+def _limit_value(value: float, code: MdcCode) -> str:
+    return f"{value:.1f}" if code == MdcCode.TEMP_BODY else f"{value:.0f}"
+
+
+def limit_texts(settings: AlarmSettings) -> dict[MdcCode, str]:
+    """The alarm limits written small beside each numeric ("50–120", "90–" for SpO₂): the first
+    limit an alarm fires at on each side; "alarm off" when every limit of the parameter is off."""
+    lows: dict[MdcCode, float] = {}
+    highs: dict[MdcCode, float] = {}
+    seen: set[MdcCode] = set()
+    for rule in settings.limits:
+        seen.add(rule.code)
+        if not rule.enabled or rule.key == "apnoea":
+            continue
+        if rule.low is not None:
+            lows[rule.code] = max(rule.low, lows.get(rule.code, rule.low))
+        if rule.high is not None:
+            highs[rule.code] = min(rule.high, highs.get(rule.code, rule.high))
+    out: dict[MdcCode, str] = {}
+    for code in seen:
+        low, high = lows.get(code), highs.get(code)
+        if low is None and high is None:
+            out[code] = "alarm off"
+            continue
+        low_text = _limit_value(low, code) if low is not None else ""
+        high_text = _limit_value(high, code) if high is not None else ""
+        out[code] = f"{low_text}–{high_text}"
+    return out
