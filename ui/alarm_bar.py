@@ -14,7 +14,7 @@ from wardwatch.ui.theme import Theme, theme
 
 ROWS = 3
 ROW_H = 30
-INFO_W = 44  # the "why" target at the end of each row: ≥ 9 mm on a touch screen
+INFO_W = 48  # the "why" target at the end of each row: ≥ 9 mm on a touch screen
 
 
 def alarm_colours(t: Theme, alarm: Alarm, lit: bool) -> tuple[QColor, QColor]:
@@ -30,7 +30,7 @@ def alarm_colours(t: Theme, alarm: Alarm, lit: bool) -> tuple[QColor, QColor]:
 
 
 class AlarmLines(QWidget):
-    """The painted list of the most urgent alarms; a click opens the bed, the ⓘ end shows why."""
+    """The painted list of the most urgent alarms; a click opens the bed, the "why" end shows the reasoning."""
 
     bedClicked = Signal(str)
     reasonClicked = Signal(int)
@@ -99,7 +99,7 @@ class AlarmLines(QWidget):
                 right,
             )
             info = QRect(r.right() - INFO_W, r.top(), INFO_W, r.height())
-            p.drawText(info, Qt.AlignmentFlag.AlignCenter, "ⓘ")
+            p.drawText(info, Qt.AlignmentFlag.AlignCenter, "why")
         p.end()
         self.painted.emit()
 
@@ -164,9 +164,9 @@ class AlarmBar(QWidget):
         if label != self.list_button.text():
             self.list_button.setText(label)
         pause = snapshot.pause
-        text = "🔕 " + pause_text(pause.remaining(now)) + "\n(F3 resume)" if pause else "Audio pause\n(F3)"
+        text = pause_text(pause.remaining(now)) + "\n(F3 resume)" if pause else "Audio pause\n(F3)"
         if sound_problem:
-            text = "🔇 NO SOUND\n" + text.split("\n")[0]
+            text = "NO SOUND\n" + text.split("\n")[0]
         if text != self._pause_label:
             self._pause_label = text
             self.pause_button.setText(text)

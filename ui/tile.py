@@ -366,7 +366,7 @@ class BedTile(QWidget):
         t = self._theme
         a = self.alarm
         if a is not None:
-            text = f"{a.text}  🔕 {self._paused_text}" if self._paused_text else a.text
+            text = f"{a.text} · {self._paused_text}" if self._paused_text else a.text
             if a.held_back:
                 return text, t.colour("alarm", "held_bg"), t.colour("alarm", "held_fg")
             if a.technical and a.priority is not Priority.HIGH:
