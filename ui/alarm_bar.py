@@ -30,7 +30,7 @@ def alarm_colours(t: Theme, alarm: Alarm, lit: bool) -> tuple[QColor, QColor]:
 
 
 class AlarmLines(QWidget):
-    """The painted list of the most urgent alarms; a click opens the bed, the "why" end shows the reasoning."""
+    """The painted list of the most urgent alarms: a click opens the bed, the "why" end its reasoning."""
 
     bedClicked = Signal(str)
     reasonClicked = Signal(int)

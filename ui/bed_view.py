@@ -23,11 +23,14 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QListWidget,
     QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
+from wardwatch.app.alarms.display import clock_text, state_text
+from wardwatch.app.alarms.model import State
 from wardwatch.app.codes import ECG_LEADS, MdcCode, info, is_ecg
 from wardwatch.app.domain import Bed, TechnicalKind
 from wardwatch.app.hub import BedStreams, WaveChannel
@@ -482,6 +485,8 @@ class BedView(QWidget):
     moveRequested = Signal(str)
     dischargeRequested = Signal(str)
     sourceRequested = Signal(str)
+    acknowledgeRequested = Signal(str)
+    limitsRequested = Signal(str)
 
     def __init__(self, station: Station, bed_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
@@ -573,6 +578,16 @@ class BedView(QWidget):
         self._numerics_box = QVBoxLayout()
         self._numerics_box.setSpacing(2)
         column.addLayout(self._numerics_box)
+        self.alarm_list = QListWidget()
+        self.alarm_list.setMaximumHeight(150)
+        self.alarm_list.setWordWrap(True)
+        self.alarm_list.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.alarm_list.setStyleSheet(
+            f"QListWidget {{ background: {self._theme.colours['background']['header']};"
+            f" color: {self._theme.colours['text']['normal']}; }}"
+        )
+        self._alarm_version = -1
+        column.addWidget(self.alarm_list)
         self._trends = pg.GraphicsLayoutWidget()
         self._trends.setBackground(self._theme.colour("background", "tile"))
         self._trends.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -618,8 +633,12 @@ class BedView(QWidget):
         self.move_button = QPushButton("&Move…")
         self.discharge_button = QPushButton("&Discharge…")
         self.source_button = QPushButton("Assign &source…")
+        self.ack_button = QPushButton("Ac&knowledge alarms")
+        self.limits_button = QPushButton("Alarm &limits…")
         close = QPushButton("&Close")
         for button, signal in (
+            (self.ack_button, self.acknowledgeRequested),
+            (self.limits_button, self.limitsRequested),
             (self.admit_button, self.admitRequested),
             (self.move_button, self.moveRequested),
             (self.discharge_button, self.dischargeRequested),
@@ -671,6 +690,7 @@ class BedView(QWidget):
             self._last_summary = tick
             self._refresh_bed()
             self.refresh_summary(streams, now)
+            self.refresh_alarms()
         if tick - self._last_trend >= TREND_PERIOD_S:
             self._last_trend = tick
             self.refresh_trends(streams, now)
@@ -738,6 +758,27 @@ class BedView(QWidget):
             self._message_kind = kind
             self.message_label.setText(wave_message)
         self._place_message()
+
+    def refresh_alarms(self) -> None:
+        """The bed's alarms (active, then held back with their reasoning) when the snapshot moved."""
+        snap = self.station.alarms.snapshot
+        if snap.version == self._alarm_version:
+            return
+        self._alarm_version = snap.version
+        lines = [
+            f"{a.banner()}   {clock_text(a.raised_at)}   {state_text(a)}".rstrip()
+            for a in snap.for_bed(self.bed_id)
+        ]
+        lines += [
+            f"{a.message} held back {clock_text(a.raised_at)}"
+            f"{' (ended)' if a.state is State.CLEARED else ''}: {a.reason}"
+            for a in snap.held_back_for_bed(self.bed_id)
+        ]
+        if not lines:
+            lines = ["No alarms on this bed"]
+        if [self.alarm_list.item(i).text() for i in range(self.alarm_list.count())] != lines:
+            self.alarm_list.clear()
+            self.alarm_list.addItems(lines)
 
     def _rebuild_numerics(self, count: int) -> None:
         for box in self.numeric_boxes:

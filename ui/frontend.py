@@ -87,6 +87,8 @@ def build_window(station: Station, fps: float) -> MainWindow:
         view.moveRequested.connect(lambda b: window.move_dialog(b, view))
         view.dischargeRequested.connect(lambda b: window.discharge_dialog(b, view))
         view.sourceRequested.connect(lambda b: window.source_dialog(b, view))
+        view.acknowledgeRequested.connect(window.acknowledge_bed)
+        view.limitsRequested.connect(lambda b: window.limits_dialog(b, view))
         return view
 
     window.bed_view_factory = bed_view
