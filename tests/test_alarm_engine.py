@@ -195,14 +195,24 @@ def test_acknowledged_high_alarm_never_escalates():
     assert not snap.escalated and Action.ESCALATED not in ward.actions()
 
 
-def test_technical_condition_becomes_a_technical_alarm_that_ends_with_it():
+def test_technical_condition_becomes_a_technical_alarm_after_its_delay_and_ends_with_it():
     ward = Ward()
+    delay = default_settings().technical_delay_s[TechnicalKind.LEAD_OFF]
     ward.hub.push_event(TechnicalEvent("bed01", TechnicalKind.LEAD_OFF, True, T0, "lead II"))
-    [alarm] = ward.at(0.1).alarms
+    assert ward.at(0.0).alarms == ()
+    assert ward.at(delay - 0.5).alarms == ()  # a lead off for a moment while the patient turns: nothing
+    [alarm] = ward.at(delay).alarms
     assert alarm.category is Category.TECHNICAL and alarm.message == "Leads off"
     assert alarm.banner().startswith("!") and not alarm.latching
-    ward.hub.push_event(TechnicalEvent("bed01", TechnicalKind.LEAD_OFF, False, T0 + 3))
-    assert ward.at(3.1).alarms == ()
+    ward.hub.push_event(TechnicalEvent("bed01", TechnicalKind.LEAD_OFF, False, T0 + delay + 3))
+    assert ward.at(delay + 3.1).alarms == ()
+
+
+def test_device_disconnected_has_no_delay_of_its_own():
+    ward = Ward()
+    ward.hub.push_event(TechnicalEvent("bed01", TechnicalKind.DISCONNECTED, True, T0, "no data for 4 s"))
+    [alarm] = ward.at(0.0).alarms
+    assert alarm.key == "technical:disconnected"
 
 
 def _arrhythmia(held: bool, reason: str) -> Finding:
@@ -272,7 +282,10 @@ def test_an_analysis_error_does_not_hide_the_other_alarms_of_the_bed():
 
     ward = Ward(analyser=analyser)
     ward.hub.push_event(TechnicalEvent("bed01", TechnicalKind.SENSOR_OFF, True, T0))
-    assert [a.key for a in ward.at(0).alarms] == ["technical:sensor_off"]
+    ward.at(0)
+    keys = {a.key for a in ward.at(10).alarms if a.bed == "bed01"}
+    # the bed's own alarm stands, and the failed analysis is itself a technical alarm
+    assert keys == {"technical:sensor_off", "technical:arrhythmia_analysis"}
 
 
 def test_no_alarm_is_lost_when_a_burst_of_1000_arrives_at_once():
@@ -287,7 +300,8 @@ def test_no_alarm_is_lost_when_a_burst_of_1000_arrives_at_once():
     for bed in ward.beds:
         for kind in kinds:
             ward.hub.push_event(TechnicalEvent(bed, kind, True, T0))
-    snap = ward.at(0.1)
+    ward.at(0.0)
+    snap = ward.at(10.0)
     assert len(snap.alarms) == 1000
     assert {(a.bed, a.key) for a in snap.alarms} == {
         (b, f"technical:{k.value}") for b in ward.beds for k in kinds
@@ -303,9 +317,9 @@ def test_alarm_bar_order_is_priority_then_newest_first():
     ward = Ward(beds=3)
     ward.hub.push_event(TechnicalEvent("bed01", TechnicalKind.LOW_BATTERY, True, T0))
     ward.at(0)
-    ward.hub.push_event(TechnicalEvent("bed02", TechnicalKind.LEAD_OFF, True, T0 + 1))
+    ward.hub.push_event(TechnicalEvent("bed02", TechnicalKind.DISCONNECTED, True, T0 + 1))
     ward.at(1)
-    ward.hub.push_event(TechnicalEvent("bed03", TechnicalKind.SENSOR_OFF, True, T0 + 2))
+    ward.hub.push_event(TechnicalEvent("bed03", TechnicalKind.NO_SIGNAL, True, T0 + 2))
     snap = ward.at(2)
     assert [a.bed for a in snap.alarms] == ["bed03", "bed02", "bed01"]
 
@@ -327,6 +341,7 @@ def test_engine_failure_is_published_as_a_fault_and_clears_when_ticks_work_again
     ward = Ward()
     ward.hub.push_event(TechnicalEvent("bed01", TechnicalKind.SENSOR_OFF, True, T0))
     ward.at(0)
+    ward.at(10)
 
     def broken(bed: str, now: float):
         raise RuntimeError("boom")
@@ -337,3 +352,45 @@ def test_engine_failure_is_published_as_a_fault_and_clears_when_ticks_work_again
     assert [a.key for a in snap.alarms] == ["technical:sensor_off"]  # what was known stays shown
     monkeypatch.undo()
     assert ward.engine.tick_safely().fault is None
+
+
+def test_value_hovering_at_its_limit_gives_one_alarm_not_one_per_dip():
+    ward = Ward()
+    values = [89.0] * 20 + [89.6, 90.2, 89.4, 90.4, 89.2] * 20  # a patient drifting at SpO2 89-90
+    for s, v in enumerate(values):
+        ward.spo2("bed01", v, s)
+        ward.at(s)
+    raised = [e for e in ward.engine.journal() if e.action is Action.RAISED and e.key == "spo2_low"]
+    assert len(raised) == 1
+    ward.spo2("bed01", 91.0, len(values))  # back inside by the hysteresis: the condition ends
+    assert ward.at(len(values)).alarms == ()
+
+
+def test_deep_desaturation_shows_one_alarm_not_two():
+    ward = Ward()
+    for s in range(0, 30):
+        ward.spo2("bed01", 80, s)
+        snap = ward.at(s)
+    assert [a.key for a in snap.alarms] == ["spo2_very_low"]
+    # when it recovers only to 88, the shallower alarm takes over at once: its delay ran underneath
+    ward.spo2("bed01", 88, 30)
+    snap = ward.at(30)
+    assert "spo2_low" in [a.key for a in snap.alarms]
+
+
+def test_confirmed_vtach_covers_the_heart_rate_alarm_but_a_held_back_one_does_not():
+    def finding(held: bool) -> Finding:
+        return Finding(
+            key="arrhythmia:Ventricular_Tachycardia",
+            category=Category.ARRHYTHMIA,
+            priority=Priority.HIGH,
+            message="V-tach",
+            held_back=held,
+        )
+
+    for held, expected in ((False, {"arrhythmia:Ventricular_Tachycardia"}), (True, {"hr_high"})):
+        ward = Ward(analyser=lambda bed, now, h=held: [finding(h)] if bed == "bed01" else [])
+        for s in range(0, 12):
+            ward.hr("bed01", 180, s)
+            snap = ward.at(s)
+        assert {a.key for a in snap.alarms} == expected

@@ -136,6 +136,8 @@ class BedAnalyser:
         streams = self._hub.streams(bed)
         if streams is None or not streams.waves:
             return []
+        if streams.last_data is None or now - streams.last_data > MAX_LAG_S:
+            return []  # a silent device is a technical alarm; its last seconds are not "now"
         settings = self._settings_for(bed)
         signals = gather_signals(streams, settings.arrhythmia_window_s)
         return analyse_signals(signals, settings) if signals else []

@@ -26,8 +26,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 
 from wardwatch.app.alarms.findings import (
+    ANALYSIS_KEY,
     ARRHYTHMIA_PREFIX,
     Finding,
+    covered_keys,
     limit_findings,
     technical_findings,
 )
@@ -86,6 +88,7 @@ class AlarmEngine:
         self._pending: dict[_Key, float] = {}
         self._arrhythmia: dict[str, dict[str, tuple[Finding, float]]] = {}
         self._next_analysis: dict[str, float] = {}
+        self._analysis_failed: dict[str, str] = {}  # bed → why its last analysis failed
         self._held_history: deque[Alarm] = deque(maxlen=HELD_BACK_HISTORY)
         self._journal: deque[AlarmEvent] = deque(maxlen=JOURNAL_SIZE)
         self._subscribers: list[queue.SimpleQueue[AlarmEvent]] = []
@@ -184,8 +187,10 @@ class AlarmEngine:
             self._next_analysis[bed] = max(due + every, now)
             try:
                 out[bed] = self._analyser(bed, now)
-            except Exception:  # an analysis error must never hide the bed's other alarms
+                self._analysis_failed.pop(bed, None)
+            except Exception as exc:  # must never hide the bed's other alarms, nor go unnoticed
                 log.exception("arrhythmia analysis failed on %s", bed)
+                self._analysis_failed[bed] = type(exc).__name__
         return out
 
     def _findings(self, bed: str, now: float) -> list[Finding]:
@@ -193,7 +198,8 @@ class AlarmEngine:
         streams = self._hub.streams(bed)
         findings: list[Finding] = []
         if streams is not None:
-            findings += limit_findings(settings.limits, dict(streams.numerics), now)
+            raised = {k[1] for k in self._open if k[0] == bed}
+            findings += limit_findings(settings.limits, dict(streams.numerics), now, raised)
             conditions = [(c.kind, c.detail) for c in list(streams.conditions.values())]
             findings += technical_findings(conditions, settings)
         seen = self._arrhythmia.get(bed, {})
@@ -202,6 +208,17 @@ class AlarmEngine:
                 findings.append(finding)
             else:
                 del seen[key]
+        failed = self._analysis_failed.get(bed)
+        if failed is not None:  # without analysis, asystole and VF would sound nothing: say so
+            findings.append(
+                Finding(
+                    key=ANALYSIS_KEY,
+                    category=Category.TECHNICAL,
+                    priority=Priority.MEDIUM,
+                    message="Arrhythmia analysis off",
+                    reason=f"the analysis failed ({failed}); watch the bedside monitor",
+                )
+            )
         if self._extra is not None:
             try:
                 findings += self._extra(bed, now)
@@ -215,9 +232,13 @@ class AlarmEngine:
         for f in findings:
             if f.key not in present or f.priority > present[f.key].priority:
                 present[f.key] = f
+        covered = covered_keys(present.values())
         for key, f in present.items():
             k = (bed, key)
             alarm = self._open.get(k)
+            if key in covered:  # one event, one alarm; its delay keeps counting underneath
+                self._pending.setdefault(k, now)
+                continue
             if alarm is None:
                 since = self._pending.setdefault(k, now)
                 if now - since + 1e-9 >= f.delay_s:
@@ -229,7 +250,7 @@ class AlarmEngine:
         for k in [k for k in self._pending if k[0] == bed and k[1] not in present]:
             del self._pending[k]
         for k, alarm in list(self._open.items()):
-            if k[0] == bed and k[1] not in present:
+            if k[0] == bed and (k[1] not in present or k[1] in covered):
                 changed |= self._condition_ended(alarm, now)
         return changed
 

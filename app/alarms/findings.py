@@ -7,7 +7,7 @@ technical matter ("no signal", "sensor off"), never a silent pass and never a gu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -19,6 +19,33 @@ from wardwatch.app.domain import TECHNICAL_TEXT, Observation, TechnicalKind, Val
 TECHNICAL_PREFIX = "technical:"
 ARRHYTHMIA_PREFIX = "arrhythmia:"
 NEWS2_KEY = "news2"
+ANALYSIS_KEY = TECHNICAL_PREFIX + "arrhythmia_analysis"
+
+# One event, one alarm: while the alarm on the left holds (and is not held back as false), the
+# conditions on the right are not raised separately. V-tach at 180/min is not also "HR 180 > 120".
+_VT, _VF = ARRHYTHMIA_PREFIX + "Ventricular_Tachycardia", ARRHYTHMIA_PREFIX + "Ventricular_Flutter_Fib"
+_ASY, _BRADY, _TACHY = (ARRHYTHMIA_PREFIX + n for n in ("Asystole", "Bradycardia", "Tachycardia"))
+_RATE_HIGH = frozenset({"hr_high", "pr_high"})
+_RATE_LOW = frozenset({"hr_low", "pr_low"})
+COVERS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "spo2_very_low": frozenset({"spo2_low"}),
+        _VF: _RATE_HIGH | _RATE_LOW | {_VT, _TACHY, _ASY, _BRADY},
+        _ASY: _RATE_LOW | {_BRADY},
+        _VT: _RATE_HIGH | {_TACHY},
+        _TACHY: _RATE_HIGH,
+        _BRADY: _RATE_LOW,
+    }
+)
+
+
+def covered_keys(findings: Iterable[Finding]) -> set[str]:
+    """Keys made redundant by a more specific or more urgent finding that is not held back."""
+    out: set[str] = set()
+    for f in findings:
+        if not f.held_back:
+            out |= COVERS.get(f.key, frozenset())
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +88,20 @@ def is_current(obs: Observation | None, now: float) -> bool:
 
 
 def limit_findings(
-    rules: Iterable[LimitRule], numerics: Mapping[MdcCode, Observation], now: float
+    rules: Iterable[LimitRule],
+    numerics: Mapping[MdcCode, Observation],
+    now: float,
+    raised: Collection[str] = (),
 ) -> list[Finding]:
-    """The limit alarms whose condition holds now. Of two rules breached on one side of one
-    parameter (SpO₂ < 90 and < 85), both hold: each keeps its own priority and delay."""
+    """The limit alarms whose condition holds now (`raised`: keys of alarms already raised, which
+    hold until the value is back inside by the rule's hysteresis). Of two rules breached on one side
+    of one parameter (SpO₂ < 90 and < 85) both hold here; `COVERS` keeps only the more urgent."""
     out: list[Finding] = []
     for rule in rules:
         if not rule.enabled:
             continue
         obs = numerics.get(rule.code)
-        if obs is None or not is_current(obs, now) or not rule.breached(obs.value):
+        if obs is None or not is_current(obs, now) or not rule.breached(obs.value, rule.key in raised):
             continue
         out.append(
             Finding(
@@ -98,6 +129,7 @@ def technical_findings(
                 category=Category.TECHNICAL,
                 priority=settings.technical.get(kind, Priority.MEDIUM),
                 message=text,
+                delay_s=settings.technical_delay_s.get(kind, 0.0),
                 reason=detail,
             )
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
@@ -35,15 +35,24 @@ class LimitRule:
     priority: Priority
     delay_s: float
     enabled: bool = True
+    # Once raised, the alarm's condition lasts until the value is back inside by this much, so a value
+    # hovering at the limit (SpO₂ 89-90) gives one alarm a nurse can acknowledge, not one a minute.
+    hysteresis: float = 1.0
 
-    def breached(self, value: float) -> bool:
-        return (self.low is not None and value < self.low) or (self.high is not None and value > self.high)
+    def breached(self, value: float, raised: bool = False) -> bool:
+        margin = self.hysteresis if raised else 0.0
+        return (self.low is not None and value < self.low + margin) or (
+            self.high is not None and value > self.high - margin
+        )
 
 
 @dataclass(frozen=True, slots=True)
 class AlarmSettings:
     limits: tuple[LimitRule, ...]
     technical: Mapping[TechnicalKind, Priority]
+    # Condition delay per technical condition: a lead that is off for a moment while the patient turns
+    # is not worth an alarm; a device that has gone silent is (the supervisor already waited 4 s).
+    technical_delay_s: Mapping[TechnicalKind, float] = field(default_factory=dict)
     arrhythmia_priority: Priority = Priority.HIGH
     arrhythmia_window_s: float = 16.0
     arrhythmia_every_s: float = 1.0
@@ -115,6 +124,9 @@ def parse_settings(raw: Mapping[str, Any]) -> AlarmSettings:
                 priority=_priority(entry.get("priority", "medium"), where),
                 delay_s=_number(entry, "delay_s", where, minimum=0.0) or 0.0,
                 enabled=bool(entry.get("enabled", True)),
+                hysteresis=_number(entry, "hysteresis", where, minimum=0.0) or 0.0
+                if "hysteresis" in entry
+                else (0.2 if parameter == "TEMP" else 1.0),
             )
         )
     technical: dict[TechnicalKind, Priority] = {kind: Priority.MEDIUM for kind in TechnicalKind}
@@ -124,6 +136,14 @@ def parse_settings(raw: Mapping[str, Any]) -> AlarmSettings:
         except ValueError:
             raise SettingsError(f"[technical]: unknown technical condition {name!r}") from None
         technical[kind] = _priority(value, f"[technical] {name}")
+    technical_delay: dict[TechnicalKind, float] = {}
+    for name, value in raw.get("technical_delay_s", {}).items():
+        try:
+            kind = TechnicalKind(name)
+        except ValueError:
+            raise SettingsError(f"[technical_delay_s]: unknown technical condition {name!r}") from None
+        delay = _number({name: value}, name, "[technical_delay_s]", minimum=0.0)
+        technical_delay[kind] = delay or 0.0
     arr = raw.get("arrhythmia", {})
     news = raw.get("news2", {})
     beh = raw.get("behaviour", {})
@@ -131,6 +151,7 @@ def parse_settings(raw: Mapping[str, Any]) -> AlarmSettings:
     return AlarmSettings(
         limits=tuple(rules),
         technical=MappingProxyType(technical),
+        technical_delay_s=MappingProxyType(technical_delay),
         arrhythmia_priority=_priority(arr.get("priority", "high"), "[arrhythmia]"),
         arrhythmia_window_s=_number(arr, "window_s", "[arrhythmia]", minimum=4.0)
         or defaults.arrhythmia_window_s,
