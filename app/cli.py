@@ -109,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     alarms.add_argument("--beds", type=int, default=32)
     alarms.add_argument("--hours", type=float, default=24.0)
     alarms.add_argument("--seed", type=int, default=0)
+    alarms.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
     alarms.add_argument("--json", action="store_true", help="print one JSON object")
 
     evaluate = sub.add_parser("eval", help="evaluate the alarm logic on recorded or tabulated data")

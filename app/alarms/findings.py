@@ -73,10 +73,18 @@ def _limit_message(rule: LimitRule, value: float) -> str:
     if rule.code in (MdcCode.PRESS_BLD_NONINV_SYS, MdcCode.PRESS_BLD_NONINV_DIA):
         label = "NIBP sys" if rule.code == MdcCode.PRESS_BLD_NONINV_SYS else "NIBP dia"
     v = _value_text(value, rule.code)
-    if rule.low is not None and value < rule.low:
-        return f"{label} {v} < {_value_text(rule.low, rule.code)}"
-    assert rule.high is not None
-    return f"{label} {v} > {_value_text(rule.high, rule.code)}"
+    low_side = rule.low is not None and (rule.high is None or value < rule.low)
+    limit = rule.low if low_side else rule.high
+    if limit is None:  # a rule always has one side; kept total for safety
+        return f"{label} {v}"
+    sign = "<" if low_side else ">"
+    inside = value >= limit if low_side else value <= limit
+    # still within the hysteresis: the alarm holds, and the text must not claim "90 < 90"
+    return (
+        f"{label} {v}, limit {_value_text(limit, rule.code)}"
+        if inside
+        else (f"{label} {v} {sign} {_value_text(limit, rule.code)}")
+    )
 
 
 def is_current(obs: Observation | None, now: float) -> bool:
