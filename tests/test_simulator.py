@@ -358,11 +358,12 @@ def test_bad_option_is_refused_with_a_clear_message() -> None:
         make_source("stable", "bed-1", SourceContext(ScaledClock(), options={"nibp_interval_s": "often"}))
 
 
-def test_default_mix_is_mostly_stable_with_one_bed_of_each_showcase_scenario() -> None:
+def test_default_mix_is_mostly_ordinary_patients_with_one_bed_of_each_showcase_scenario() -> None:
     mix = default_mix(16)
     assert mix == default_mix(16) and len(mix) == 16
-    assert mix.count("stable") > 8
-    unusual = [m for m in mix if m != "stable"]
+    ordinary = ("stable", "restless")
+    assert sum(m in ordinary for m in mix) > 8 and "restless" in mix
+    unusual = [m for m in mix if m not in ordinary]
     assert len(unusual) == len(set(unusual)) >= 6
     assert set(mix) <= set(SCENARIOS)
     assert set(default_mix(40)) == set(SCENARIOS)

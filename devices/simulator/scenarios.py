@@ -123,6 +123,25 @@ _CATALOGUE: tuple[Scenario, ...] = (
         stagger_s=0.0,
     ),
     Scenario(
+        "restless",
+        "An ordinary ward patient who moves: now and then a brief SpO₂ dip, a few seconds of faster "
+        "heart rate on effort, an electrode lifting for a moment, motion artefact (the nuisance behind "
+        "most alarms)",
+        _NORMAL,
+        Vitals(hr=10, spo2=1.2, rr=2.5, sys=10, dia=6, temp=0.3),
+        cycle=(
+            Phase(240.0),
+            Phase(9.0, spo2=86, ramp_s=3.0),  # a probe slipping or a held breath: seconds, not a desaturation
+            Phase(200.0, ramp_s=4.0),
+            Phase(5.0, hr=132, ramp_s=2.0),  # sitting up, coughing
+            Phase(220.0, ramp_s=4.0),
+            Phase(6.0, lead_off=True),  # an electrode lifting while the patient turns
+            Phase(180.0),
+            Phase(10.0, motion=True),
+            Phase(200.0),
+        ),
+    ),
+    Scenario(
         "deterioration",
         "Slow deterioration over about two hours (sepsis-like): rising HR, RR and temperature, "
         "falling SpO₂ and blood pressure",
@@ -266,12 +285,13 @@ _SHOWCASE: tuple[str, ...] = (
 
 
 def default_mix(n_beds: int) -> list[str]:
-    """Scenario names for an `n_beds` ward: mostly stable, one bed each of as many unusual patients as
-    fit while stable ones stay the majority, spread over the ward rather than side by side."""
+    """Scenario names for an `n_beds` ward: mostly ordinary patients (stable and restless in turn), one
+    bed each of as many unusual patients as fit while ordinary ones stay the majority, spread over the
+    ward rather than side by side."""
     if n_beds < 0:
         raise ValueError("n_beds must not be negative")
     n_unusual = min(len(_SHOWCASE), (n_beds - 1) // 2) if n_beds > 0 else 0
-    mix = ["stable"] * n_beds
+    mix = ["stable" if i % 4 < 2 else "restless" for i in range(n_beds)]
     for i, name in enumerate(_SHOWCASE[:n_unusual]):
         mix[2 * i + 1] = name
     return mix
