@@ -207,7 +207,7 @@ def bench_alarm_latency(station: Station, events: int, fps: float) -> dict[str, 
     """Time from an alarm condition being due (after its delay) to its banner painted on screen and
     its tone started, on the real main window with the station's simulated beds running.
 
-    Two kinds of event on the first bed, alternated: a technical condition (lead off, no delay: due
+    Two kinds of event on the first bed, alternated: a technical condition (low battery, no delay: due
     when the device reports it) and a physiological one (SpO₂ low with its limit moved above the
     patient's value and a 2 s delay: due at condition start + 2 s). Each alarm is acknowledged and
     cleared before the next."""
@@ -247,8 +247,8 @@ def bench_alarm_latency(station: Station, events: int, fps: float) -> dict[str, 
         bursts.clear()
         if kind == "technical":
             due = station.clock.now()
-            station.hub.push_event(TechnicalEvent(bed, TechnicalKind.POOR_SIGNAL, True, due, "latency bench"))
-            key = "technical:poor_signal"
+            station.hub.push_event(TechnicalEvent(bed, TechnicalKind.LOW_BATTERY, True, due, "latency bench"))
+            key = "technical:low_battery"
         else:
             assert rule is not None
             engine.set_limit(bed, replace(rule, low=101.0, delay_s=2.0), "bench")
@@ -266,7 +266,7 @@ def bench_alarm_latency(station: Station, events: int, fps: float) -> dict[str, 
             to_banner[kind].append((painted[alarm.alarm_id] - due) * 1000)
             to_tone[kind].append((bursts[0] - due) * 1000)
         if kind == "technical":
-            station.hub.push_event(TechnicalEvent(bed, TechnicalKind.POOR_SIGNAL, False, station.clock.now()))
+            station.hub.push_event(TechnicalEvent(bed, TechnicalKind.LOW_BATTERY, False, station.clock.now()))
         else:
             engine.reset_limits(bed, "bench")
         pump(0.5)
