@@ -394,3 +394,12 @@ def test_confirmed_vtach_covers_the_heart_rate_alarm_but_a_held_back_one_does_no
             ward.hr("bed01", 180, s)
             snap = ward.at(s)
         assert {a.key for a in snap.alarms} == expected
+
+
+def test_heart_rate_alarm_speaks_for_the_pulse_rate_of_the_same_event():
+    ward = Ward()
+    for s in range(0, 12):
+        ward.hr("bed01", 41, s)
+        ward.hub.push_observation(Observation("bed01", MdcCode.PULS_OXIM_PULS_RATE, 41, "/min", T0 + s))
+        snap = ward.at(s)
+    assert [a.key for a in snap.alarms] == ["hr_low"]

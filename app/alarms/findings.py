@@ -30,6 +30,9 @@ _RATE_LOW = frozenset({"hr_low", "pr_low"})
 COVERS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "spo2_very_low": frozenset({"spo2_low"}),
+        # the ECG heart rate speaks for the pulse rate; without ECG (leads off) the pulse rate alarms
+        "hr_high": frozenset({"pr_high"}),
+        "hr_low": frozenset({"pr_low"}),
         _VF: _RATE_HIGH | _RATE_LOW | {_VT, _TACHY, _ASY, _BRADY},
         _ASY: _RATE_LOW | {_BRADY},
         _VT: _RATE_HIGH | {_TACHY},
