@@ -57,7 +57,8 @@ class Station:
             self.hub.add_bed(bed.bed_id)
         self.sources: dict[str, Source] = {}
         self.supervisor = Supervisor(self.hub, clock, lambda: [b.bed_id for b in self.beds])
-        self.runner = SharedRunner(clock, name="simulated-beds")
+        # A pass a little more often than the display paints, so every frame has new samples to sweep.
+        self.runner = SharedRunner(clock, interval_s=0.025, name="simulated-beds")
         self.alarms = AlarmEngine(self.hub, clock, self._monitored_beds)
         self._running = False
 
@@ -134,7 +135,11 @@ class Station:
 
     def _start_source(self, bed: Bed, spec: str) -> None:
         ctx = SourceContext(
-            clock=self.clock, seed=self._seed, bed_index=self.beds.index(bed), options=self._options
+            clock=self.clock,
+            seed=self._seed,
+            bed_index=self.beds.index(bed),
+            options=self._options,
+            runner=self.runner,  # light sources share one thread instead of one thread each
         )
         try:
             source = self._make(spec, bed.bed_id, ctx)

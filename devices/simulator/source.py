@@ -107,8 +107,12 @@ class SimulatorSource(SteppedSource):
         if elapsed - self._done > self._backlog_limit:
             self._done = elapsed - self._interval
             self._skip_to(self._done)
+        # A late pass (a busy core, the window opening) catches up in blocks of the usual size, as a
+        # real device's buffered blocks arrive: one big block would make the display treat this bed
+        # as a bursty device and play its waves out later for many seconds afterwards.
+        step = min(_MAX_STEP_S, self._interval)
         while self._done < elapsed and not self.stopping:
-            step_end = min(elapsed, self._done + _MAX_STEP_S)
+            step_end = min(elapsed, self._done + step)
             self._publish(sink, t0, self._done, step_end)
             self._done = step_end
         self._deadline += self._interval
