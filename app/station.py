@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from wardwatch.app.alarms.engine import AlarmEngine
+from wardwatch.app.alarms.news2_watch import News2Watch
 from wardwatch.app.clock import Clock
 from wardwatch.app.domain import Bed, DeviceStatus, LinkState, Patient, TechnicalEvent, TechnicalKind
 from wardwatch.app.hub import StreamHub
@@ -59,7 +60,8 @@ class Station:
         self.supervisor = Supervisor(self.hub, clock, lambda: [b.bed_id for b in self.beds])
         # A pass a little more often than the display paints, so every frame has new samples to sweep.
         self.runner = SharedRunner(clock, interval_s=0.025, name="simulated-beds")
-        self.alarms = AlarmEngine(self.hub, clock, self._monitored_beds)
+        self.news2 = News2Watch(self.hub, lambda bed: self.alarms.settings_for(bed))
+        self.alarms = AlarmEngine(self.hub, clock, self._monitored_beds, extra=self.news2)
         self._running = False
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -109,6 +111,7 @@ class Station:
             raise WardError(f"{bed.label} has no patient to discharge")
         self.beds[self._index(bed_id)] = replace(bed, patient=None, notes=[])
         self.alarms.forget_bed(bed_id)  # the next patient starts with no alarms and default limits
+        self.news2.forget(bed_id)
         log.info("patient discharged from %s", bed.label)
 
     def move(self, from_bed: str, to_bed: str) -> None:

@@ -32,22 +32,25 @@ def ward(qtbot):
     station.stop()
 
 
-def _lead_off(station: Station, bed: str = "bed01") -> None:
-    station.hub.push_event(TechnicalEvent(bed, TechnicalKind.LEAD_OFF, True, station.clock.now(), "lead II"))
+def _low_battery(station: Station, bed: str = "bed01") -> None:
+    """A technical condition without a delay of its own, so the tests need not wait for one."""
+    station.hub.push_event(TechnicalEvent(bed, TechnicalKind.LOW_BATTERY, True, station.clock.now(), "12 %"))
 
 
 def test_alarm_appears_in_the_bar_and_on_its_bed_tile(qtbot, ward):
     station, win = ward
-    _lead_off(station)
-    qtbot.waitUntil(lambda: any(a.key == "technical:lead_off" for a in win.alarm_bar.lines.snapshot.alarms))
+    _low_battery(station)
+    qtbot.waitUntil(
+        lambda: any(a.key == "technical:low_battery" for a in win.alarm_bar.lines.snapshot.alarms)
+    )
     qtbot.waitUntil(lambda: win.tiles[0].alarm is not None)
-    assert win.tiles[0].alarm.text.startswith("! Leads off")
-    assert win.tiles[1].alarm is None or "Leads off" not in win.tiles[1].alarm.text
+    assert win.tiles[0].alarm.text.startswith("! Low battery")
+    assert win.tiles[1].alarm is None or "Low battery" not in win.tiles[1].alarm.text
 
 
 def test_acknowledge_by_clicking_the_button_records_the_station_user(qtbot, ward):
     station, win = ward
-    _lead_off(station)
+    _low_battery(station)
     qtbot.waitUntil(lambda: bool(win.alarm_bar.lines.snapshot.alarms))
     qtbot.mouseClick(win.alarm_bar.ack_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: win.alarm_bar.lines.snapshot.alarms[0].state is State.ACKNOWLEDGED)
@@ -58,7 +61,7 @@ def test_acknowledge_by_clicking_the_button_records_the_station_user(qtbot, ward
 
 def test_acknowledge_by_f2_shortcut(qtbot, ward):
     station, win = ward
-    _lead_off(station)
+    _low_battery(station)
     qtbot.waitUntil(lambda: bool(station.alarms.snapshot.alarms))
     win.activateWindow()
     qtbot.keyClick(win, Qt.Key.Key_F2)
@@ -67,7 +70,7 @@ def test_acknowledge_by_f2_shortcut(qtbot, ward):
 
 def test_audio_pause_by_f3_shows_a_countdown_and_f3_again_resumes(qtbot, ward):
     station, win = ward
-    _lead_off(station)
+    _low_battery(station)
     qtbot.waitUntil(lambda: bool(station.alarms.snapshot.alarms))
     qtbot.keyClick(win, Qt.Key.Key_F3)
     qtbot.waitUntil(lambda: "AUDIO PAUSED" in win.alarm_bar.pause_button.text())
@@ -83,7 +86,7 @@ def test_clicking_an_alarm_line_opens_its_bed_and_the_info_end_shows_the_reasoni
     win.open_bed = opened.append  # type: ignore[method-assign]
     win.alarm_bar.lines.bedClicked.disconnect()
     win.alarm_bar.lines.bedClicked.connect(win.open_bed)
-    _lead_off(station, "bed02")
+    _low_battery(station, "bed02")
     qtbot.waitUntil(lambda: bool(win.alarm_bar.lines.snapshot.alarms))
     lines = win.alarm_bar.lines
     qtbot.mouseClick(lines, Qt.MouseButton.LeftButton, pos=QPoint(40, ROW_H // 2))
@@ -91,7 +94,7 @@ def test_clicking_an_alarm_line_opens_its_bed_and_the_info_end_shows_the_reasoni
     qtbot.mouseClick(lines, Qt.MouseButton.LeftButton, pos=QPoint(lines.width() - INFO_W // 2, ROW_H // 2))
     dialog = win._alarms_dialog
     assert dialog is not None and dialog.isVisible()
-    assert "Leads off" in dialog.reason.toPlainText()
+    assert "Low battery" in dialog.reason.toPlainText()
 
 
 def test_held_back_alarm_is_listed_with_its_reason_and_shown_muted_on_the_tile(qtbot, ward):
