@@ -232,9 +232,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from wardwatch.app.verify import evaluate
 
         return evaluate.run(args, sys.stdout)
-    from wardwatch.app.alarms import news2_eval
+    from wardwatch.app.alarms import news2_csv
 
-    return news2_eval.run(args, sys.stdout, sys.stderr)
+    return news2_csv.run_args(args, sys.stderr)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -146,3 +146,37 @@ def test_a_missing_parameter_makes_a_lower_bound_not_a_complete_score():
 def test_scale_must_be_one_or_two():
     with pytest.raises(ValueError, match="scale"):
         score_news2(News2Inputs(spo2_scale=3))
+
+
+def test_eval_news2_scores_each_row_and_names_the_malformed_one(tmp_path, capsys):
+    from wardwatch.app.cli import main
+
+    src = tmp_path / "in.csv"
+    src.write_text(
+        "rr,spo2,spo2_scale,on_oxygen,sbp,pulse,consciousness,temp\n"
+        "16,97,1,0,120,70,A,37.0\n"
+        "25,90,1,yes,85,140,U,39.5\n"
+        "16,ninety,1,0,120,70,A,37.0\n"
+        "22,95,2,1,105,115,a,38.4\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    code = main(["eval", "news2", str(src), "--out", str(out)])
+    assert code == 1
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].endswith(",score,band")
+    assert lines[1].endswith(",0,low")
+    assert lines[2].endswith(",19,high")  # RR 3, SpO2 3, oxygen 2, SBP 3, pulse 3, ACVPU 3, temp 2
+    assert lines[3].endswith(",,error")
+    assert lines[4].endswith(",10,high")  # RR 2, SpO2 (scale 2, 95 on O2) 2, oxygen 2, SBP 1, pulse 2, temp 1
+    err = capsys.readouterr().err
+    assert "line 4" in err and "spo2" in err
+
+
+def test_eval_news2_without_its_columns_says_which_are_missing(tmp_path, capsys):
+    from wardwatch.app.cli import main
+
+    src = tmp_path / "in.csv"
+    src.write_text("rr,spo2\n16,97\n", encoding="utf-8")
+    assert main(["eval", "news2", str(src), "--out", str(tmp_path / "o.csv")]) == 2
+    assert "sbp" in capsys.readouterr().err
