@@ -130,3 +130,22 @@ def test_limits_dialog_changes_one_bed_and_the_engine_records_who(qtbot, ward):
     change = [e for e in station.alarms.journal() if e.action.value == "limits_changed"]
     assert change and change[-1].user == "station" and change[-1].bed == "bed02"
     qtbot.waitUntil(lambda: win.tiles[1].limits.get(MdcCode.PULS_OXIM_SAT_O2) == "88–")
+
+
+def test_nurse_entries_feed_the_news2_shown_on_the_tile_and_are_journalled(qtbot, ward):
+    from wardwatch.app.alarms.early_warning import Consciousness
+
+    station, win = ward
+    dialog = win.entries_dialog("bed01")
+    dialog.consciousness.setCurrentIndex(dialog.consciousness.findData(Consciousness.V))
+    dialog.oxygen.setCurrentIndex(dialog.oxygen.findData(True))
+    dialog.accept()
+    assert station.news2.entries("bed01").consciousness is Consciousness.V
+    assert station.news2.entries("bed01").entered_by == "station"
+    [entry] = [e for e in station.alarms.journal() if e.action.value == "clinical_entry"]
+    assert entry.bed == "bed01" and "consciousness V" in entry.detail
+    # V scores 3 and oxygen 2: at least 5, a medium band, whatever the monitor adds
+    qtbot.waitUntil(lambda: win.tiles[0].news2[0].startswith("NEWS2 "), timeout=5000)
+    latest = station.news2.latest("bed01")
+    assert latest.score.parameter_scores["consciousness"] == 3 and latest.score.total >= 5
+    assert win.tiles[0].news2[1] in ("medium", "high")

@@ -90,7 +90,7 @@ class LimitsDialog(QDialog):
                     low=low.value() if rule.low is not None else None,
                     high=high.value() if rule.high is not None else None,
                     delay_s=delay.value(),
-                    priority=priority.currentData(),
+                    priority=Priority(priority.currentData()),  # Qt returns the plain int
                     enabled=on.isChecked(),
                 )
             )

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 from wardwatch.app.alarms.display import limit_texts, pause_text, tile_alarm
 from wardwatch.app.alarms.model import AlarmSnapshot
+from wardwatch.app.alarms.news2_watch import BedNews2
 from wardwatch.app.domain import LinkState
 from wardwatch.app.presentation import grid_shape
 from wardwatch.app.station import Station, WardError
@@ -28,9 +29,18 @@ from wardwatch.ui.alarm_audio import StationSound
 from wardwatch.ui.alarm_bar import AlarmBar
 from wardwatch.ui.alarm_dialogs import AlarmsDialog
 from wardwatch.ui.dialogs import AdmitDialog, DischargeDialog, MoveDialog, SourceDialog
+from wardwatch.ui.entries_dialog import EntriesDialog
 from wardwatch.ui.limits_dialog import LimitsDialog
 from wardwatch.ui.theme import theme
 from wardwatch.ui.tile import ECG_SWEEP_S, BedTile
+
+
+def news2_label(latest: BedNews2 | None) -> tuple[str, str]:
+    """The sector's NEWS2 box: "NEWS2 5+ ↑" (a lower bound while a parameter is missing) and its band."""
+    if latest is None:
+        return "", ""
+    return f"NEWS2 {latest.score.text}{(' ' + latest.arrow) if latest.arrow else ''}", latest.score.band.value
+
 
 NOT_A_MEDICAL_DEVICE = (
     "WardWatch is not a certified medical device — do not use it for patient care decisions."
@@ -217,6 +227,7 @@ class MainWindow(QMainWindow):
         for i, tile in enumerate(self.tiles):
             if (i - start) % n < per_frame:
                 tile.refresh_summary(now)
+                tile.set_news2(*news2_label(self.station.news2.latest(tile.bed.bed_id)))
             tile.set_alarm(tile_alarm(snap, tile.bed.bed_id), now, paused)
             tile.advance(now)
             tile.flush()
@@ -310,6 +321,18 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    def entries_dialog(self, bed_id: str, parent: QWidget | None = None) -> EntriesDialog:
+        news2 = self.station.news2
+        dialog = EntriesDialog(self._labels.get(bed_id, bed_id), news2.entries(bed_id), parent or self)
+
+        def apply() -> None:
+            news2.set_entries(bed_id, dialog.entries(self.user, self.station.clock.now()))
+            self.station.alarms.record_entry(bed_id, dialog.summary(), self.user)
+
+        dialog.accepted.connect(apply)
+        dialog.open()
+        return dialog
+
     def show_alarm_reason(self, alarm_id: int) -> None:
         self.alarms_dialog().select(alarm_id)
 
@@ -318,6 +341,7 @@ class MainWindow(QMainWindow):
         menu.addAction("Open bed view", lambda: self.open_bed(bed_id))
         menu.addAction("Acknowledge this bed's alarms", lambda: self.acknowledge_bed(bed_id))
         menu.addAction("Alarm limits…", lambda: self.limits_dialog(bed_id))
+        menu.addAction("Observations for NEWS2…", lambda: self.entries_dialog(bed_id))
         menu.addSeparator()
         menu.addAction("Admit patient…", lambda: self.admit_dialog(bed_id))
         menu.addAction("Move patient…", lambda: self.move_dialog(bed_id))

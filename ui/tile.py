@@ -125,6 +125,7 @@ class BedTile(QWidget):
         self.measure_latency = False
         self.alarm: TileAlarm | None = None
         self.limits: dict[MdcCode, str] = {}
+        self.news2: tuple[str, str] = ("", "")  # text ("NEWS2 5+ ↑") and band
         self._alarm_lit = True
         self._paused_text = ""
         self.setAccessibleName(bed.label)
@@ -234,6 +235,11 @@ class BedTile(QWidget):
             or old.occupied != summary.occupied
         ):
             self._mark_dirty(lay.waves)
+
+    def set_news2(self, text: str, band: str) -> None:
+        if (text, band) != self.news2:
+            self.news2 = (text, band)
+            self._mark_dirty(self._layout.header)
 
     def set_limits(self, limits: dict[MdcCode, str]) -> None:
         if limits != self.limits:
@@ -354,7 +360,27 @@ class BedTile(QWidget):
                     Qt.AlignmentFlag.AlignVCenter,
                     fms.elidedText(text, Qt.TextElideMode.ElideRight, box.width() - 10),
                 )
-        name_rect = QRect(x, r.top(), max(0, right_limit - msg_w - x - 6), r.height())
+        news_text, band = self.news2
+        news_w = 0
+        if news_text:
+            news_w = fms.horizontalAdvance(news_text) + 10
+            box = QRect(right_limit - msg_w - news_w - 6, r.top() + 3, news_w, r.height() - 6)
+            if box.left() > x + 40:
+                colours = {
+                    "high": ("high_bg", "high_fg"),
+                    "medium": ("medium_bg", "medium_fg"),
+                    "low_medium": ("low_bg", "low_fg"),
+                }.get(band)
+                if colours:
+                    p.fillRect(box, t.colour("alarm", colours[0]))
+                    p.setPen(t.colour("alarm", colours[1]))
+                else:
+                    p.setPen(t.colour("text", "dim"))
+                p.drawText(box, Qt.AlignmentFlag.AlignCenter, news_text)
+                news_w += 6
+            else:
+                news_w = 0
+        name_rect = QRect(x, r.top(), max(0, right_limit - msg_w - news_w - x - 6), r.height())
         p.setPen(t.colour("text", "normal" if self.bed.patient else "dim"))
         p.drawText(
             name_rect,

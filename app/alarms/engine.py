@@ -471,6 +471,16 @@ class AlarmEngine:
             q.put(event)
         log.info("alarm limits changed on %s: %s %s by %s", bed, rule.key, detail, user)
 
+    def record_entry(self, bed: str, detail: str, user: str = STATION_USER) -> None:
+        """Journal what a person entered for a bed (no personal health information in `detail`)."""
+        with self._lock:
+            now = self._clock.now()
+            event = AlarmEvent(now, Action.CLINICAL_ENTRY, bed, None, "", None, user, detail)
+            self._journal.append(event)
+            for q in self._subscribers:
+                q.put(event)
+            log.info("clinical entry on %s by %s: %s", bed, user, detail)
+
     def forget_bed(self, bed: str, user: str = STATION_USER) -> None:
         """The bed's patient left (discharge or move): end its alarms on the record and start afresh."""
         with self._lock:

@@ -65,6 +65,7 @@ class Action(StrEnum):
     AUDIO_PAUSED = "audio_paused"
     AUDIO_RESUMED = "audio_resumed"
     LIMITS_CHANGED = "limits_changed"
+    CLINICAL_ENTRY = "clinical_entry"  # consciousness, oxygen or SpO₂ scale entered by a nurse
 
 
 SOUNDING_STATES = frozenset({State.ACTIVE, State.LATCHED})
