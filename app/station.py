@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from wardwatch.app.alarms.engine import AlarmEngine
+from wardwatch.app.alarms.engine import AlarmEngine, Analyser
+from wardwatch.app.alarms.findings import Finding
 from wardwatch.app.alarms.news2_watch import News2Watch
+from wardwatch.app.alarms.settings import AlarmSettings
 from wardwatch.app.clock import Clock
 from wardwatch.app.domain import Bed, DeviceStatus, LinkState, Patient, TechnicalEvent, TechnicalKind
 from wardwatch.app.hub import StreamHub
@@ -19,9 +22,31 @@ from wardwatch.app.sources import SourceContext, make_source
 from wardwatch.app.supervisor import Supervisor
 from wardwatch.devices.base import SharedRunner, Source, SourceError
 
+if TYPE_CHECKING:  # the analysis stack is loaded only if it can be (see make_analyser)
+    from wardwatch.app.alarms.arrhythmia import AnalysisPool
+
 log = logging.getLogger(__name__)
 
 SourceMaker = Callable[[str, str, SourceContext], Source]
+
+
+def make_analyser(
+    hub: StreamHub, settings_for: Callable[[str], AlarmSettings]
+) -> tuple[AnalysisPool | None, Analyser]:
+    """The live arrhythmia analysis, in a worker process. If it cannot be loaded the station still
+    runs, and every monitored bed shows "Arrhythmia analysis off": never a silent absence."""
+    try:
+        from wardwatch.app.alarms.arrhythmia import AnalysisPool, BedAnalyser
+    except ImportError as exc:
+        log.error("arrhythmia analysis unavailable: %s", exc)
+        reason = f"not installed ({exc.name})"
+
+        def unavailable(bed: str, now: float) -> list[Finding]:
+            raise RuntimeError(reason)
+
+        return None, unavailable
+    pool = AnalysisPool()
+    return pool, BedAnalyser(hub, settings_for, pool)
 
 
 class WardError(Exception):
@@ -61,7 +86,8 @@ class Station:
         # A pass a little more often than the display paints, so every frame has new samples to sweep.
         self.runner = SharedRunner(clock, interval_s=0.025, name="simulated-beds")
         self.news2 = News2Watch(self.hub, lambda bed: self.alarms.settings_for(bed))
-        self.alarms = AlarmEngine(self.hub, clock, self._monitored_beds, extra=self.news2)
+        self._analysis, analyser = make_analyser(self.hub, lambda bed: self.alarms.settings_for(bed))
+        self.alarms = AlarmEngine(self.hub, clock, self._monitored_beds, analyser=analyser, extra=self.news2)
         self._running = False
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -76,6 +102,8 @@ class Station:
     def stop(self) -> None:
         self._running = False
         self.alarms.stop()
+        if self._analysis is not None:
+            self._analysis.shutdown()
         self.supervisor.stop()
         for source in list(self.sources.values()):
             source.stop()

@@ -7,13 +7,16 @@ bed's waves resampled onto one 250 Hz grid that ends at the newest sample every 
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool as BrokenExecutor
 from types import MappingProxyType
 
 import numpy as np
 import numpy.typing as npt
 from wardwatch.app.alarms.findings import ARRHYTHMIA_PREFIX, Finding
-from wardwatch.app.alarms.model import Category
+from wardwatch.app.alarms.model import Category, Priority
 from wardwatch.app.alarms.settings import AlarmSettings
 from wardwatch.app.codes import MdcCode
 from wardwatch.app.domain import TechnicalKind
@@ -102,6 +105,13 @@ def analyse_signals(
     signals: Mapping[str, npt.NDArray[np.float64]], settings: AlarmSettings, fs: float = ANALYSIS_FS
 ) -> list[Finding]:
     """Screen the signals, verify each candidate, and say so in findings (held back or not)."""
+    return analyse_window(signals, settings.arrhythmia_priority, fs)
+
+
+def analyse_window(
+    signals: Mapping[str, npt.NDArray[np.float64]], priority: Priority, fs: float = ANALYSIS_FS
+) -> list[Finding]:
+    """`analyse_signals` with plain arguments, so it can run in a worker process."""
     if not any(name in _ECG_NAMES for name in signals):
         return []
     findings: list[Finding] = []
@@ -111,7 +121,7 @@ def analyse_signals(
             Finding(
                 key=ARRHYTHMIA_PREFIX + kind.value,
                 category=Category.ARRHYTHMIA,
-                priority=settings.arrhythmia_priority,
+                priority=priority,
                 message=MESSAGES.get(kind, kind.value),
                 latching=True,
                 held_back=not verdict.sound,
@@ -125,14 +135,65 @@ def analyse_signals(
 SettingsFor = Callable[[str], AlarmSettings]
 
 
-class BedAnalyser:
-    """The engine's `Analyser`: one bed's analysis at a station time, reading only the hub."""
+class AnalysisPool:
+    """One worker process for the arrhythmia analysis, made again if it dies (its death is reported
+    once through the failed futures, as a technical alarm on the beds it was analysing)."""
 
-    def __init__(self, hub: StreamHub, settings_for: SettingsFor) -> None:
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, fn: Callable[..., list[Finding]], *args: object) -> Future[list[Finding]]:
+        if self._pool is None:
+            # spawn, not fork: forking a process that runs Qt and several threads is not safe
+            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            return self._pool.submit(fn, *args)
+        except BrokenExecutor:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+            raise
+
+    def shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+# A worker that has not answered in this long is treated as failed (the engine then says that the
+# analysis is off for the bed, rather than silently having none).
+WORKER_TIMEOUT_S = 10.0
+
+
+class BedAnalyser:
+    """The engine's `Analyser`: one bed's analysis at a station time, reading only the hub.
+
+    With an `executor` (a process pool in the live station) the screening runs in another process,
+    with its own interpreter lock, so that 64 beds of analysis never stall the display: each call
+    hands in the newest window and returns the previous window's findings once they are ready (None
+    until then: "no news", which the engine treats as keeping what it knew). Without one (tests, the
+    ward-day bench) it runs inline."""
+
+    def __init__(
+        self, hub: StreamHub, settings_for: SettingsFor, executor: AnalysisPool | None = None
+    ) -> None:
         self._hub = hub
         self._settings_for = settings_for
+        self._executor = executor
+        self._pending: dict[str, tuple[Future[list[Finding]], float]] = {}
 
-    def __call__(self, bed: str, now: float) -> list[Finding]:
+    def __call__(self, bed: str, now: float) -> list[Finding] | None:
+        ready: list[Finding] | None = None
+        pending = self._pending.pop(bed, None)
+        if pending is not None:
+            future, since = pending
+            if not future.done():
+                if now - since > WORKER_TIMEOUT_S:
+                    raise TimeoutError(
+                        f"arrhythmia analysis of {bed} gave no answer in {WORKER_TIMEOUT_S:.0f} s"
+                    )
+                self._pending[bed] = pending
+                return None
+            ready = future.result()  # a worker error surfaces here, as the engine expects
         streams = self._hub.streams(bed)
         if streams is None or not streams.waves:
             return []
@@ -140,4 +201,12 @@ class BedAnalyser:
             return []  # a silent device is a technical alarm; its last seconds are not "now"
         settings = self._settings_for(bed)
         signals = gather_signals(streams, settings.arrhythmia_window_s)
-        return analyse_signals(signals, settings) if signals else []
+        if not signals:
+            return []
+        if self._executor is None:
+            return analyse_window(signals, settings.arrhythmia_priority)
+        self._pending[bed] = (
+            self._executor.submit(analyse_window, signals, settings.arrhythmia_priority),
+            now,
+        )
+        return ready

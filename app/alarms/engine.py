@@ -56,8 +56,9 @@ TICK_S = 0.1
 JOURNAL_SIZE = 100_000
 HELD_BACK_HISTORY = 200
 
-# Per bed: the arrhythmia findings of one analysis (held back or not), at a station time.
-Analyser = Callable[[str, float], Sequence[Finding]]
+# Per bed: the arrhythmia findings of one analysis (held back or not), at a station time; None when
+# an analysis running elsewhere has no new answer yet (what was seen stays seen for its hold time).
+Analyser = Callable[[str, float], Sequence[Finding] | None]
 # Per bed: findings from other rules that need more than the numerics (NEWS2 with nurse entries).
 ExtraFindings = Callable[[str, float], Sequence[Finding]]
 
@@ -186,11 +187,16 @@ class AlarmEngine:
                 continue
             self._next_analysis[bed] = max(due + every, now)
             try:
-                out[bed] = self._analyser(bed, now)
+                result = self._analyser(bed, now)
                 self._analysis_failed.pop(bed, None)
+                if result is not None:
+                    out[bed] = result
             except Exception as exc:  # must never hide the bed's other alarms, nor go unnoticed
-                log.exception("arrhythmia analysis failed on %s", bed)
-                self._analysis_failed[bed] = type(exc).__name__
+                reason = type(exc).__name__
+                if self._analysis_failed.get(bed) != reason:  # once per failure, not once a second
+                    log.warning("arrhythmia analysis failed on %s: %s: %s", bed, reason, exc)
+                    log.debug("arrhythmia analysis failure on %s", bed, exc_info=True)
+                self._analysis_failed[bed] = reason
         return out
 
     def _findings(self, bed: str, now: float) -> list[Finding]:
