@@ -229,9 +229,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     # imported here: the analysis stack (scipy, wfdb processing) is not needed to start the station
     if args.eval == "alarms":
-        from wardwatch.app.verify import evaluate
+        from wardwatch.app.verify import evaluation
 
-        return evaluate.run(args, sys.stdout)
+        return evaluation.run(args, sys.stdout)
     from wardwatch.app.alarms import news2_csv
 
     return news2_csv.run_args(args, sys.stderr)

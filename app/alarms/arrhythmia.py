@@ -22,7 +22,7 @@ from wardwatch.app.codes import MdcCode
 from wardwatch.app.domain import TechnicalKind
 from wardwatch.app.hub import BedStreams, StreamHub
 from wardwatch.app.verify import detect_arrhythmias, verify_alarm
-from wardwatch.app.verify.types import ArrhythmiaType
+from wardwatch.app.verify.alarm_types import ArrhythmiaType
 
 ANALYSIS_FS = 250.0
 # A channel whose newest sample is this much older than the freshest channel's is left out rather

@@ -150,7 +150,7 @@ def live_screening() -> Screening:
     """The station's own `analyse_signals` (screening + verification); imported only when asked for,
     because it needs `wardwatch.app.verify`."""
     from wardwatch.app.alarms.arrhythmia import analyse_signals
-    from wardwatch.app.verify.types import ArrhythmiaType
+    from wardwatch.app.verify.alarm_types import ArrhythmiaType
 
     def key(kind: ArrhythmiaType) -> str:
         return ARRHYTHMIA_PREFIX + kind.value

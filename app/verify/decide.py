@@ -1,0 +1,203 @@
+"""Screening for arrhythmias on the ECG, and verifying an arrhythmia alarm on every other signal.
+
+Verification follows the common ground of the 2015 PhysioNet/CinC Challenge's best entries
+(ALARMS.md §2): an alarm is held back only on *positive* evidence that it is false — a clean
+pulsatile channel (arterial pressure, pleth) beating regularly at a rate that contradicts it, or two
+ECG leads agreeing on a normal rhythm. Missing, flat or noisy signals never suppress an alarm, and
+any error lets it through. Margins are looser than the alarm definitions (45/min for a "< 40"
+bradycardia, 120/min for a "> 140" tachycardia), physiology-grounded, not fitted to the records.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+from wardwatch.app.verify.alarm_types import ArrhythmiaType, Verdict
+from wardwatch.app.verify.waves import (
+    ECG_NAMES,
+    PULSE_NAMES,
+    Beats,
+    dominant_frequency,
+    ecg_beats,
+    fill_gaps,
+    is_clean_rhythm,
+    pulse_beats,
+    run_rates,
+)
+
+log = logging.getLogger(__name__)
+
+# The alarm's onset lies in the last ~10 s before it sounds (AAMI EC13, the 2015 Challenge).
+EVENT_S = 10.0
+# QRS width as `waves._qrs_width` measures it (above 30 % of the peak): ~0.03 s for a sharp narrow
+# complex, ~0.1 s for a broad ventricular one.
+VT_WIDE_S = 0.07
+# A steady pulse below this rate, beat after beat over the last 10 s, rules out a ventricular run fast
+# enough to alarm (VT perfuses at its own rate or not at all).
+VT_PULSE_RATE = 100.0
+VT_PULSE_CV = 0.15
+
+
+def _channels(signals: Mapping[str, npt.ArrayLike], fs: float) -> tuple[list[Beats], list[Beats]]:
+    ecg = [ecg_beats(n, x, fs) for n, x in signals.items() if n in ECG_NAMES]
+    pulses = [pulse_beats(n, signals[n], fs) for n in PULSE_NAMES if n in signals]
+    return ecg, pulses
+
+
+def _clean_pulse(pulses: list[Beats], since: float, max_cv: float = 0.2) -> Beats | None:
+    for beats in pulses:  # arterial pressure first: it is the better witness
+        if is_clean_rhythm(beats, since, max_cv):
+            return beats
+    return None
+
+
+def _agreeing_ecg(ecg: list[Beats], since: float) -> list[Beats]:
+    """Clean ECG leads whose rates agree within 10 % (one lead alone may count noise as beats)."""
+    clean = [b for b in ecg if is_clean_rhythm(b, since, 0.25)]
+    if len(clean) < 2:
+        return []
+    rates = [b.after(since).rate() for b in clean]
+    ref = float(np.median(rates))
+    agree = [b for b, r in zip(clean, rates, strict=True) if abs(r - ref) <= 0.1 * ref]
+    return agree if len(agree) >= 2 else []
+
+
+def _rate_text(beats: Beats, since: float) -> str:
+    how = "pulsatile" if beats.name in PULSE_NAMES else "regular"
+    return f"{beats.name} {how} at {beats.after(since).rate():.0f}/min"
+
+
+def verify_alarm(alarm_type: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: float) -> Verdict:
+    """Whether an arrhythmia alarm is true (sound it) or provably false (hold it back, with why)."""
+    try:
+        return _verify(ArrhythmiaType(alarm_type), signals, fs)
+    except Exception as exc:  # never suppress on an error
+        log.warning("verification of %s failed: %s", alarm_type, exc)
+        return Verdict(ArrhythmiaType(alarm_type), True, f"not verified ({type(exc).__name__}): sounded")
+
+
+def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: float) -> Verdict:
+    ecg, pulses = _channels(signals, fs)
+    duration = max((b.duration for b in (*ecg, *pulses)), default=0.0)
+    since = max(0.0, duration - EVENT_S)
+    pulse = _clean_pulse(pulses, since)
+    leads = _agreeing_ecg(ecg, since)
+    evidence: dict[str, float] = {}
+    for b in (*ecg, *pulses):
+        evidence[f"{b.name} rate"] = round(b.after(since).rate(), 1)
+        evidence[f"{b.name} missing"] = round(b.missing, 3)
+    label = kind.value.replace("_", " ")
+
+    if kind is ArrhythmiaType.ASYSTOLE:
+        if pulse is not None and pulse.longest_gap(since) < 2.5:
+            return Verdict(kind, False, f"Asystole not confirmed: {_rate_text(pulse, since)}", evidence)
+        if leads and all(b.longest_gap(since) < 3.0 for b in leads):
+            names = " and ".join(b.name for b in leads)
+            return Verdict(kind, False, f"Asystole not confirmed: QRS every beat on leads {names}", evidence)
+    elif kind is ArrhythmiaType.BRADYCARDIA:
+        witness = pulse or (leads[0] if leads else None)
+        if witness is not None:
+            rates = run_rates(witness.after(since), 5)
+            if len(rates) and float(rates.min()) >= 45.0 and witness.longest_gap(since) < 2.0:
+                return Verdict(
+                    kind, False, f"Bradycardia not confirmed: {_rate_text(witness, since)}", evidence
+                )
+    elif kind is ArrhythmiaType.TACHYCARDIA:
+        # a pleth may miss every other small beat at a fast rate: only ECG leads that agree may say no
+        if leads:
+            rates = run_rates(leads[0].after(since), 5)
+            if len(rates) and float(rates.max()) <= 120.0:
+                return Verdict(
+                    kind, False, f"Tachycardia not confirmed: {_rate_text(leads[0], since)}", evidence
+                )
+    elif kind is ArrhythmiaType.VENTRICULAR_TACHYCARDIA:
+        regular_pulse = _clean_pulse(pulses, since, max_cv=VT_PULSE_CV)
+        fastest = max(
+            (float(run_rates(b.after(since), 5).max(initial=0.0)) for b in ecg if not b.flat), default=0.0
+        )
+        slow_pulse = regular_pulse is not None and regular_pulse.after(since).rate() < VT_PULSE_RATE
+        # an arterial line is a reliable witness; a pleth only when no lead shows a fast run at all
+        if regular_pulse is not None and slow_pulse and (regular_pulse.name == "ABP" or fastest < 105.0):
+            return Verdict(kind, False, f"VT not confirmed: {_rate_text(regular_pulse, since)}", evidence)
+        if len(leads) >= 2 and all(
+            float(run_rates(b.after(since), 5).max(initial=0.0)) < 95.0 for b in leads
+        ):
+            return Verdict(
+                kind, False, "VT not confirmed: no run of 5 beats above 95/min on any clean lead", evidence
+            )
+    elif kind is ArrhythmiaType.VENTRICULAR_FLUTTER_FIB:
+        recent = max(0.0, duration - 8.0)
+        if pulse is not None and pulse.longest_gap(recent) < 2.5:
+            return Verdict(kind, False, f"VF not confirmed: {_rate_text(pulse, recent)}", evidence)
+        if leads and all(50.0 <= b.after(recent).rate() <= 150.0 and b.regularity() < 0.15 for b in leads):
+            return Verdict(kind, False, "VF not confirmed: regular QRS on two leads", evidence)
+    return Verdict(kind, True, f"{label}: no signal contradicts it", evidence)
+
+
+def detect_arrhythmias(signals: Mapping[str, npt.ArrayLike], fs: float) -> list[ArrhythmiaType]:
+    """The bedside screening on the ECG (sensitive, as a monitor's is); `verify_alarm` then checks
+    each candidate against the other signals."""
+    try:
+        return _detect(signals, fs)
+    except Exception as exc:
+        log.warning("arrhythmia screening failed: %s", exc)
+        raise
+
+
+def _detect(signals: Mapping[str, npt.ArrayLike], fs: float) -> list[ArrhythmiaType]:
+    ecg, _ = _channels(signals, fs)
+    usable = [b for b in ecg if not b.flat and b.missing < 0.2]
+    if not usable:
+        return []  # no ECG: leads off is a technical alarm, not asystole
+    lead = max(usable, key=lambda b: (len(b.times) > 1, -b.missing))
+    name = lead.name
+    duration = lead.duration
+    found: list[ArrhythmiaType] = []
+    x = np.asarray(signals[name], np.float64)[-int(4 * fs) :]
+    f0, concentration = dominant_frequency(x, fs)
+    recent = lead.after(duration - 4.0)
+    if 3.5 <= f0 <= 9.0 and concentration >= 0.45 and (len(recent.times) < 2 or recent.regularity() > 0.2):
+        found.append(ArrhythmiaType.VENTRICULAR_FLUTTER_FIB)
+    silent = all(b.longest_gap(max(0.0, duration - 6.0)) >= 4.0 for b in usable)
+    if silent and not found and _quiet(np.asarray(signals[name], np.float64), fs):
+        found.append(ArrhythmiaType.ASYSTOLE)
+    if len(lead.times) >= 5:
+        slow = run_rates(lead, 5)
+        if float(slow[-1]) < 40.0:
+            found.append(ArrhythmiaType.BRADYCARDIA)
+    if len(lead.times) >= 17 and float(run_rates(lead, 17)[-1]) > 140.0:
+        found.append(ArrhythmiaType.TACHYCARDIA)
+    if _ventricular_run(lead):
+        found.append(ArrhythmiaType.VENTRICULAR_TACHYCARDIA)
+    return found
+
+
+def _quiet(x: npt.NDArray[np.float64], fs: float) -> bool:
+    """The last 4 s carry little electrical activity compared with the window: a standstill, not
+    broad complexes the QRS detector failed to pick (a VT it missed must not read as asystole)."""
+    y, _ = fill_gaps(x)
+    tail = y[-int(4 * fs) :]
+    whole = float(np.percentile(y, 99) - np.percentile(y, 1))
+    recent = float(np.percentile(tail, 99) - np.percentile(tail, 1))
+    return whole <= 0 or recent < 0.5 * whole
+
+
+def _ventricular_run(lead: Beats, since: float | None = None) -> bool:
+    """Five or more consecutive wide beats faster than 100/min (in the last 8 s by default)."""
+    since = lead.duration - 8.0 if since is None else since
+    t, w = lead.times, lead.widths
+    if len(t) < 6:
+        return False
+    fast = np.diff(t) < 0.6  # the interval before each beat from the second one
+    wide = w[1:] >= VT_WIDE_S
+    start = 0
+    for i in range(len(fast) + 1):
+        if i == len(fast) or not fast[i]:  # a run of fast beats ends here: beats start+1 … i
+            run = wide[start:i]
+            if len(run) >= 5 and run.mean() >= 0.7 and t[i] >= since:
+                return True
+            start = i + 1
+    return False
