@@ -78,11 +78,22 @@ class Beats:
         return Beats(self.name, self.times[keep], self.duration, self.missing, self.flat, self.widths[keep])
 
 
+def saturated(y: FloatArray) -> bool:
+    """Pinned at its extremes much of the time: an amplifier at its rail, not a body signal (an ECG
+    touches its maximum only at the R peaks, a few per cent of the time)."""
+    if len(y) == 0:
+        return False
+    lo, hi = float(np.min(y)), float(np.max(y))
+    margin = 0.01 * (hi - lo)
+    at_rail = np.mean((y <= lo + margin) | (y >= hi - margin))
+    return hi > lo and float(at_rail) > 0.2
+
+
 def ecg_beats(name: str, x: npt.ArrayLike, fs: float) -> Beats:
     y, missing = fill_gaps(x)
     duration = len(y) / fs
     spread = float(np.percentile(y, 99) - np.percentile(y, 1)) if len(y) else 0.0
-    flat = spread < 0.05 or missing > 0.5  # mV: no ECG on this lead
+    flat = spread < 0.05 or missing > 0.5 or saturated(y)  # mV: no usable ECG on this lead
     if flat or len(y) < int(fs):
         return Beats(name, np.empty(0), duration, missing, True, np.empty(0))
     band = sosfiltfilt(_band(5.0, 20.0, fs), y)
@@ -121,7 +132,7 @@ def pulse_beats(name: str, x: npt.ArrayLike, fs: float) -> Beats:
     duration = len(y) / fs
     spread = float(np.percentile(y, 95) - np.percentile(y, 5)) if len(y) else 0.0
     minimum = 8.0 if name == "ABP" else 1e-3  # mmHg of pulse pressure; PLETH is in arbitrary units
-    flat = spread < minimum or missing > 0.5
+    flat = spread < minimum or missing > 0.5 or saturated(y)
     if flat or len(y) < int(fs):
         return Beats(name, np.empty(0), duration, missing, True, np.empty(0))
     band = sosfiltfilt(_band(0.5, 8.0, fs), y)
