@@ -21,7 +21,6 @@ from wardwatch.app.alarms.settings import AlarmSettings
 from wardwatch.app.codes import MdcCode
 from wardwatch.app.domain import TechnicalKind
 from wardwatch.app.hub import BedStreams, StreamHub
-from wardwatch.app.verify import detect_arrhythmias, verify_alarm
 from wardwatch.app.verify.alarm_types import ArrhythmiaType
 
 ANALYSIS_FS = 250.0
@@ -112,6 +111,8 @@ def analyse_window(
     signals: Mapping[str, npt.NDArray[np.float64]], priority: Priority, fs: float = ANALYSIS_FS
 ) -> list[Finding]:
     """`analyse_signals` with plain arguments, so it can run in a worker process."""
+    from wardwatch.app.verify.decide import detect_arrhythmias, verify_alarm  # scipy: worker side only
+
     if not any(name in _ECG_NAMES for name in signals):
         return []
     findings: list[Finding] = []
