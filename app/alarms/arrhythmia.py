@@ -8,6 +8,9 @@ bed's waves resampled onto one 250 Hz grid that ends at the newest sample every 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool as BrokenExecutor
@@ -136,6 +139,19 @@ def analyse_window(
 SettingsFor = Callable[[str], AlarmSettings]
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Worker start-up: end this process when the station's is gone (killed, crashed), instead of
+    lingering as an orphan that holds memory until the PC restarts."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 class AnalysisPool:
     """One worker process for the arrhythmia analysis, made again if it dies (its death is reported
     once through the failed futures, as a technical alarm on the beds it was analysing)."""
@@ -146,7 +162,12 @@ class AnalysisPool:
     def submit(self, fn: Callable[..., list[Finding]], *args: object) -> Future[list[Finding]]:
         if self._pool is None:
             # spawn, not fork: forking a process that runs Qt and several threads is not safe
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
         try:
             return self._pool.submit(fn, *args)
         except BrokenExecutor:
