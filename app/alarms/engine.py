@@ -242,7 +242,7 @@ class AlarmEngine:
         for key, f in present.items():
             k = (bed, key)
             alarm = self._open.get(k)
-            if key in covered:  # one event, one alarm; its delay keeps counting underneath
+            if key in covered and alarm is None:  # one event, one alarm; its delay counts underneath
                 self._pending.setdefault(k, now)
                 continue
             if alarm is None:
@@ -256,7 +256,9 @@ class AlarmEngine:
         for k in [k for k in self._pending if k[0] == bed and k[1] not in present]:
             del self._pending[k]
         for k, alarm in list(self._open.items()):
-            if k[0] == bed and (k[1] not in present or k[1] in covered):
+            # a covered alarm already raised stays while its own condition lasts: ending it and raising
+            # it again each time the covering alarm flickers would be worse than showing both
+            if k[0] == bed and k[1] not in present:
                 changed |= self._condition_ended(alarm, now)
         return changed
 

@@ -61,9 +61,9 @@ class AlarmSettings:
     audio_pause_s: float = 120.0
     escalate_after_s: float = 60.0
     latch_high: bool = True
-    # How long an arrhythmia stays "present" after the analysis last saw it, so that one missed
-    # analysis does not end and re-raise an alarm.
-    arrhythmia_hold_s: float = 3.0
+    # How long an arrhythmia stays "present" after the analysis last saw it, so that a rhythm at the
+    # edge of its definition (a rate hovering at 40/min) gives one alarm, not one every few seconds.
+    arrhythmia_hold_s: float = 8.0
 
     def rule(self, key: str) -> LimitRule | None:
         return next((r for r in self.limits if r.key == key), None)
