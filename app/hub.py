@@ -26,8 +26,9 @@ from wardwatch.app.ring import SampleRing
 
 log = logging.getLogger(__name__)
 
-# Longest waveform window anyone draws (bed view: 10 s at 25 mm/s on a 4K screen) plus margin.
-WAVE_SECONDS = 24.0
+# Longest window anyone reads: the arrhythmia analysis (32 s, resources/alarm_defaults.toml) plus
+# margin; the longest one drawn (bed view: 10 s at 25 mm/s on a 4K screen) is shorter.
+WAVE_SECONDS = 36.0
 # Numeric history kept in memory: an hour at 1 Hz, plus margin (the record keeps the rest).
 NUMERIC_CAPACITY = 4096
 

@@ -7,9 +7,11 @@ import pytest
 import wfdb
 from wardwatch.app.alarms.arrhythmia import analyse_window
 from wardwatch.app.alarms.model import Priority
+from wardwatch.app.alarms.settings import default_settings
 from wardwatch.app.codes import MdcCode
 from wardwatch.app.verify import ArrhythmiaType, detect_arrhythmias, verify_alarm
 from wardwatch.app.verify.evaluation import alarm_type_of
+from wardwatch.app.verify.waves import ecg_beats, usual_beat_gap
 from wardwatch.devices.simulator.patient import SimulatedPatient
 
 FS = 250.0
@@ -52,7 +54,36 @@ def test_false_asystole_with_a_pulsatile_pleth_is_held_back_with_its_reason(shar
         if not verdict.sound:
             held.append(verdict)
     assert len(held) >= 5
-    assert all(v.reason.startswith("Asystole not confirmed") and "/min" in v.reason for v in held)
+    assert all(v.reason.startswith("Asystole not confirmed") for v in held)
+    assert sum("pulsatile" in v.reason and "/min" in v.reason for v in held) >= 5
+
+
+def test_false_vt_with_the_usual_qrs_recurring_on_two_leads_is_held_back_with_its_reason(shared_data):
+    held = []
+    for name in _labelled(shared_data, "v", False, 40):
+        kind, signals, _ = _record(shared_data, name)
+        verdict = verify_alarm(kind, signals, FS)
+        if "usual QRS" in verdict.reason:
+            held.append(verdict)
+    assert len(held) >= 5
+    assert all(not v.sound and v.reason.startswith("VT not confirmed") for v in held)
+    assert all(v.evidence["usual QRS longest gap s"] <= 1.5 for v in held)
+
+
+def test_the_usual_qrs_witness_never_holds_back_a_true_vt(shared_data):
+    for name in _labelled(shared_data, "v", True, 60):
+        kind, signals, _ = _record(shared_data, name)
+        assert "usual QRS" not in verify_alarm(kind, signals, FS).reason, name
+
+
+def test_usual_beat_gap_gives_no_evidence_without_a_trustworthy_baseline(shared_data):
+    _, signals, _ = _record(shared_data, _labelled(shared_data, "v", False, 1)[0])
+    lead = signals["II"]
+    too_short = lead[-int(20 * FS) :]  # no beats before the last 16 s to learn from
+    assert usual_beat_gap(ecg_beats("II", too_short, FS), too_short, FS, 12.0, 16.0) is None
+    noise = np.random.default_rng(1).normal(0.0, 0.5, lead.size)
+    assert usual_beat_gap(ecg_beats("II", noise, FS), noise, FS, 12.0, 16.0) is None
+    assert usual_beat_gap(ecg_beats("II", lead, FS), lead, FS, 12.0, 16.0) is not None
 
 
 def test_verification_never_suppresses_on_missing_flat_or_nan_signals():
@@ -70,7 +101,8 @@ def test_a_broken_input_is_sounded_not_raised():
     assert verdict.sound and "not verified" in verdict.reason
 
 
-def _window(patient: SimulatedPatient, t_end: float, seconds: float = 16.0) -> dict[str, np.ndarray]:
+def _window(patient: SimulatedPatient, t_end: float) -> dict[str, np.ndarray]:
+    seconds = default_settings().arrhythmia_window_s  # what the live station analyses
     grid = t_end - seconds + np.arange(int(seconds * FS)) / FS
     out = {}
     for code, name, rate in (

@@ -54,7 +54,7 @@ class AlarmSettings:
     # is not worth an alarm; a device that has gone silent is (the supervisor already waited 4 s).
     technical_delay_s: Mapping[TechnicalKind, float] = field(default_factory=dict)
     arrhythmia_priority: Priority = Priority.HIGH
-    arrhythmia_window_s: float = 16.0
+    arrhythmia_window_s: float = 32.0
     arrhythmia_every_s: float = 1.0
     news2_medium: Priority = Priority.MEDIUM
     news2_high: Priority = Priority.HIGH

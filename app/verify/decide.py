@@ -26,6 +26,7 @@ from wardwatch.app.verify.waves import (
     is_clean_rhythm,
     pulse_beats,
     run_rates,
+    usual_beat_gap,
 )
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,14 @@ VT_WIDE_S = 0.07
 # enough to alarm (VT perfuses at its own rate or not at all).
 VT_PULSE_RATE = 100.0
 VT_PULSE_CV = 0.15
+# The patient's usual QRS (learned before the last BASELINE_END_S) searched for in the last RECENT_S.
+BASELINE_END_S = 16.0
+RECENT_S = 12.0
+# Five ventricular beats at up to 200/min between two usual ones span six intervals, at least 1.8 s:
+# usual complexes never further apart than this on every lead leave no room for such a run.
+VT_USUAL_GAP_S = 1.5
+# Asystole and VF both need at least 4 s without a normal complex.
+STANDSTILL_USUAL_GAP_S = 3.0
 
 
 def _channels(signals: Mapping[str, npt.ArrayLike], fs: float) -> tuple[list[Beats], list[Beats]]:
@@ -65,9 +74,30 @@ def _agreeing_ecg(ecg: list[Beats], since: float) -> list[Beats]:
     return agree if len(agree) >= 2 else []
 
 
+def _usual_beat_gaps(ecg: list[Beats], signals: Mapping[str, npt.ArrayLike], fs: float) -> dict[str, float]:
+    gaps: dict[str, float] = {}
+    for beats in ecg:
+        gap = usual_beat_gap(beats, signals[beats.name], fs, RECENT_S, BASELINE_END_S)
+        if gap is not None:
+            gaps[beats.name] = gap
+    return gaps
+
+
+def _usual_beats_text(gaps: Mapping[str, float]) -> str:
+    leads = " and ".join(gaps)
+    return f"the patient's usual QRS recurs at least every {max(gaps.values()):.1f} s on leads {leads}"
+
+
 def _rate_text(beats: Beats, since: float) -> str:
     how = "pulsatile" if beats.name in PULSE_NAMES else "regular"
     return f"{beats.name} {how} at {beats.after(since).rate():.0f}/min"
+
+
+_USUAL_BEAT_LIMITS: Mapping[ArrhythmiaType, float] = {
+    ArrhythmiaType.VENTRICULAR_TACHYCARDIA: VT_USUAL_GAP_S,
+    ArrhythmiaType.ASYSTOLE: STANDSTILL_USUAL_GAP_S,
+    ArrhythmiaType.VENTRICULAR_FLUTTER_FIB: STANDSTILL_USUAL_GAP_S,
+}
 
 
 def verify_alarm(alarm_type: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: float) -> Verdict:
@@ -90,7 +120,6 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
         evidence[f"{b.name} rate"] = round(b.after(since).rate(), 1)
         evidence[f"{b.name} missing"] = round(b.missing, 3)
     label = kind.value.replace("_", " ")
-
     if kind is ArrhythmiaType.ASYSTOLE:
         if pulse is not None and pulse.longest_gap(since) < 2.5:
             return Verdict(kind, False, f"Asystole not confirmed: {_rate_text(pulse, since)}", evidence)
@@ -134,6 +163,16 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
             return Verdict(kind, False, f"VF not confirmed: {_rate_text(pulse, recent)}", evidence)
         if leads and all(50.0 <= b.after(recent).rate() <= 150.0 and b.regularity() < 0.15 for b in leads):
             return Verdict(kind, False, "VF not confirmed: regular QRS on two leads", evidence)
+    # only two or more leads with a trustworthy template may say no (one lead can be fooled)
+    usual = _usual_beat_gaps(ecg, signals, fs) if kind in _USUAL_BEAT_LIMITS else {}
+    if len(usual) >= 2:
+        evidence["usual QRS longest gap s"] = round(max(usual.values()), 2)
+        if max(usual.values()) <= _USUAL_BEAT_LIMITS[kind]:
+            name = "VT" if kind is ArrhythmiaType.VENTRICULAR_TACHYCARDIA else label
+            if kind is ArrhythmiaType.VENTRICULAR_FLUTTER_FIB:
+                name = "VF"
+            return Verdict(kind, False, f"{name} not confirmed: {_usual_beats_text(usual)}", evidence)
+
     return Verdict(kind, True, f"{label}: no signal contradicts it", evidence)
 
 

@@ -179,3 +179,58 @@ def dominant_frequency(x: npt.ArrayLike, fs: float) -> tuple[float, float]:
     f0 = float(freqs[search][np.argmax(spectrum[search])])
     near = band & (np.abs(freqs - f0) <= 1.0)
     return f0, float(spectrum[near].sum()) / total
+
+
+# The patient's usual QRS, learned from the window before the alarm's last seconds, is searched for in
+# those seconds: where it keeps recurring there is no room for a run of other (ventricular) beats.
+TEMPLATE_HALF_S = 0.1  # the QRS and its immediate surroundings
+TEMPLATE_MIN_BEATS = 8
+TEMPLATE_CONSISTENCY = 0.8  # median correlation of the baseline beats with their template
+MATCH_CORRELATION = 0.9  # a beat shaped like the usual one
+MATCH_AMPLITUDE = (0.5, 2.0)  # and of about its size
+
+
+def usual_beat_gap(
+    beats: Beats, x: npt.ArrayLike, fs: float, recent_s: float, baseline_end_s: float
+) -> float | None:
+    """The longest stretch of the last `recent_s` seconds without a complex shaped like the lead's usual
+    QRS, or None when the lead gives no trustworthy template.
+
+    The template is the median of the beats found before `baseline_end_s` seconds from the end; it is
+    only trusted when those beats agree with it (a noisy baseline or a lead with two rhythms gives no
+    template, hence no evidence). Every position of the recent seconds is compared with it (normalised
+    correlation and amplitude), so a missed detection cannot create a gap.
+    """
+    if beats.flat or beats.missing > 0.05:
+        return None
+    y, _ = fill_gaps(x)
+    n = len(y)
+    h = int(TEMPLATE_HALF_S * fs)
+    start = n - int(recent_s * fs)
+    if h < 2 or start - h < 0:
+        return None
+    wave = sosfiltfilt(_band(1.0, 30.0, fs), y)
+    limit = n - int(baseline_end_s * fs)
+    centres = [round(t * fs) for t in beats.times]
+    centres = [c for c in centres if h <= c < limit - h]
+    if len(centres) < TEMPLATE_MIN_BEATS:
+        return None
+    segments = np.stack([wave[c - h : c + h] for c in centres])
+    template = np.median(segments, axis=0)
+    spread = float(template.std())
+    if spread <= 0:
+        return None
+    unit = (template - template.mean()) / spread
+    seg_z = segments - segments.mean(axis=1, keepdims=True)
+    seg_sd = seg_z.std(axis=1)
+    seg_corr = (seg_z @ unit) / (2 * h) / np.maximum(seg_sd, 1e-12)
+    if float(np.median(seg_corr)) < TEMPLATE_CONSISTENCY:
+        return None
+    views = np.lib.stride_tricks.sliding_window_view(wave[start - h :], 2 * h)
+    sd = views.std(axis=1)
+    corr = ((views - views.mean(axis=1, keepdims=True)) @ unit) / (2 * h) / np.maximum(sd, 1e-12)
+    size = sd / spread
+    alike = (corr > MATCH_CORRELATION) & (size > MATCH_AMPLITUDE[0]) & (size < MATCH_AMPLITUDE[1])
+    matches, _ = find_peaks(np.where(alike, corr, 0.0), distance=max(1, int(0.2 * fs)))
+    edges = np.concatenate(([0.0], matches / fs, [len(corr) / fs]))
+    return float(np.max(np.diff(edges)))
