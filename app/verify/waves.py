@@ -103,7 +103,7 @@ def ecg_beats(name: str, x: npt.ArrayLike, fs: float) -> Beats:
     top = float(np.percentile(energy, 99))
     peaks, _ = find_peaks(energy, height=0.3 * top, distance=int(0.24 * fs))
     # a QRS must stand out of the lead's own noise floor, not just of a flat, noisy line
-    floor = float(np.median(energy))
+    floor = float(np.percentile(energy, 20))
     peaks = peaks[energy[peaks] > 4.0 * floor]
     wide = sosfiltfilt(_band(1.0, 30.0, fs), y)
     widths = np.array([_qrs_width(wide, int(p), fs) for p in peaks])
