@@ -24,6 +24,7 @@ from wardwatch.app.verify.waves import (
     ecg_beats,
     fill_gaps,
     is_clean_rhythm,
+    is_steady_pulse,
     pulse_beats,
     run_rates,
     usual_beat_gap,
@@ -46,6 +47,13 @@ RECENT_S = 12.0
 # Five ventricular beats at up to 200/min between two usual ones span six intervals, at least 1.8 s:
 # usual complexes never further apart than this on every lead leave no room for such a run.
 VT_USUAL_GAP_S = 1.5
+# One ECG lead alone may contradict an asystole when it beats this often and this regularly.
+ASYSTOLE_LEAD_GAP_S = 1.5
+ASYSTOLE_LEAD_CV = 0.35
+# A pulse this frequent, at a rate a heart perfuses with, contradicts VF. Above 130/min a pulse wave
+# may be artefact or chest compressions (one true asystole here shows a "pleth" at 150/min).
+VF_PULSE_GAP_S = 1.6
+VF_PULSE_RATES = (40.0, 130.0)
 # Asystole and VF both need at least 4 s without a normal complex.
 STANDSTILL_USUAL_GAP_S = 3.0
 
@@ -126,6 +134,17 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
         if leads and all(b.longest_gap(since) < 3.0 for b in leads):
             names = " and ".join(b.name for b in leads)
             return Verdict(kind, False, f"Asystole not confirmed: QRS every beat on leads {names}", evidence)
+        # one lead keeping a beat at least every 1.5 s all through the last 10 s, at a rate and pace a
+        # heart keeps, contradicts 4 s without a QRS (true standstills here leave gaps of 3.4 s or more)
+        for b in ecg:
+            if is_clean_rhythm(b, since, ASYSTOLE_LEAD_CV) and b.longest_gap(since) <= ASYSTOLE_LEAD_GAP_S:
+                return Verdict(
+                    kind,
+                    False,
+                    f"Asystole not confirmed: lead {b.name} shows a QRS at least every "
+                    f"{b.longest_gap(since):.1f} s, {b.after(since).rate():.0f}/min",
+                    evidence,
+                )
     elif kind is ArrhythmiaType.BRADYCARDIA:
         witness = pulse or (leads[0] if leads else None)
         if witness is not None:
@@ -151,6 +170,17 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
         # an arterial line is a reliable witness; a pleth only when no lead shows a fast run at all
         if regular_pulse is not None and slow_pulse and (regular_pulse.name == "ABP" or fastest < 105.0):
             return Verdict(kind, False, f"VT not confirmed: {_rate_text(regular_pulse, since)}", evidence)
+        # a run of 5 beats above 100/min either shortens the pulse intervals or, not perfusing, drops
+        # pulses: a pulse below that rate at an unchanging pace up to the last beat rules it out
+        for beats in pulses:
+            if is_steady_pulse(beats, since) and beats.after(since).rate() < VT_PULSE_RATE:
+                return Verdict(
+                    kind,
+                    False,
+                    f"VT not confirmed: {beats.name} steady at {beats.after(since).rate():.0f}/min "
+                    "to the last beat, every interval within 12 %",
+                    evidence,
+                )
         if len(leads) >= 2 and all(
             float(run_rates(b.after(since), 5).max(initial=0.0)) < 95.0 for b in leads
         ):
@@ -161,6 +191,24 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
         recent = max(0.0, duration - 8.0)
         if pulse is not None and pulse.longest_gap(recent) < 2.5:
             return Verdict(kind, False, f"VF not confirmed: {_rate_text(pulse, recent)}", evidence)
+        # fibrillating ventricles eject nothing: a pulse wave peaking at least every 1.6 s through the
+        # last 8 s at a perfusing rate contradicts it even when irregular (AF, ectopics)
+        for b in pulses:
+            fresh = b.after(recent)
+            if (
+                not b.flat
+                and b.missing <= 0.05
+                and len(fresh.times) >= 5
+                and VF_PULSE_RATES[0] <= fresh.rate() <= VF_PULSE_RATES[1]
+                and b.longest_gap(recent) <= VF_PULSE_GAP_S
+            ):
+                return Verdict(
+                    kind,
+                    False,
+                    f"VF not confirmed: {b.name} pulsatile at {fresh.rate():.0f}/min, "
+                    f"a pulse at least every {b.longest_gap(recent):.1f} s",
+                    evidence,
+                )
         if leads and all(50.0 <= b.after(recent).rate() <= 150.0 and b.regularity() < 0.15 for b in leads):
             return Verdict(kind, False, "VF not confirmed: regular QRS on two leads", evidence)
     # only two or more leads with a trustworthy template may say no (one lead can be fooled)

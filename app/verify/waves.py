@@ -153,6 +153,21 @@ def is_clean_rhythm(beats: Beats, since: float, max_cv: float = 0.2) -> bool:
     return recent.regularity() <= max_cv and float(np.max(rr)) <= 2.0 * float(np.median(rr))
 
 
+def is_steady_pulse(beats: Beats, since: float, max_deviation: float = 0.12) -> bool:
+    """Pulses at an unchanging pace from `since` to the very end: every interval within `max_deviation`
+    of their median and the newest pulse no later than one interval (plus transit time) ago. A run of
+    extra beats shortens intervals; beats that do not perfuse leave a gap; either breaks this."""
+    recent = beats.after(since)
+    if beats.flat or beats.missing > 0.05 or len(recent.times) < 6:
+        return False
+    rr = recent.rr
+    median = float(np.median(rr))
+    if median <= 0:
+        return False
+    steady = float(np.max(np.abs(rr - median))) <= max_deviation * median
+    return steady and beats.duration - float(recent.times[-1]) <= 1.3 * median + 0.4
+
+
 def run_rates(beats: Beats, n: int) -> FloatArray:
     """Heart rate over every run of `n` consecutive beats (n-1 intervals)."""
     rr = beats.rr
