@@ -170,9 +170,10 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
         # an arterial line is a reliable witness; a pleth only when no lead shows a fast run at all
         if regular_pulse is not None and slow_pulse and (regular_pulse.name == "ABP" or fastest < 105.0):
             return Verdict(kind, False, f"VT not confirmed: {_rate_text(regular_pulse, since)}", evidence)
-        # a run of 5 beats above 100/min either shortens the pulse intervals or, not perfusing, drops
-        # pulses: a pulse below that rate at an unchanging pace up to the last beat rules it out
-        for beats in pulses:
+        # a run of 5 beats above 100/min either shortens the intervals (pulse or QRS) or, not perfusing,
+        # drops pulses: a pulse or a lead below that rate at an unchanging pace up to the last beat
+        # rules it out (a missed VT beat leaves a gap, which breaks the pace too)
+        for beats in (*pulses, *ecg):
             if is_steady_pulse(beats, since) and beats.after(since).rate() < VT_PULSE_RATE:
                 return Verdict(
                     kind,
