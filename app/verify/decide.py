@@ -20,12 +20,14 @@ from wardwatch.app.verify.waves import (
     ECG_NAMES,
     PULSE_NAMES,
     Beats,
+    Stretch,
     dominant_frequency,
     ecg_beats,
     fill_gaps,
     is_clean_rhythm,
     is_steady_pulse,
     pulse_beats,
+    pulse_kept_pace,
     run_rates,
     usual_beat_gap,
 )
@@ -82,8 +84,8 @@ def _agreeing_ecg(ecg: list[Beats], since: float) -> list[Beats]:
     return agree if len(agree) >= 2 else []
 
 
-def _usual_beat_gaps(ecg: list[Beats], signals: Mapping[str, npt.ArrayLike], fs: float) -> dict[str, float]:
-    gaps: dict[str, float] = {}
+def _usual_beat_gaps(ecg: list[Beats], signals: Mapping[str, npt.ArrayLike], fs: float) -> dict[str, Stretch]:
+    gaps: dict[str, Stretch] = {}
     for beats in ecg:
         gap = usual_beat_gap(beats, signals[beats.name], fs, RECENT_S, BASELINE_END_S)
         if gap is not None:
@@ -91,9 +93,13 @@ def _usual_beat_gaps(ecg: list[Beats], signals: Mapping[str, npt.ArrayLike], fs:
     return gaps
 
 
-def _usual_beats_text(gaps: Mapping[str, float]) -> str:
+def _longest(gaps: Mapping[str, Stretch]) -> Stretch:
+    return max(gaps.values(), key=lambda s: s.length)
+
+
+def _usual_beats_text(gaps: Mapping[str, Stretch]) -> str:
     leads = " and ".join(gaps)
-    return f"the patient's usual QRS recurs at least every {max(gaps.values()):.1f} s on leads {leads}"
+    return f"the patient's usual QRS recurs at least every {_longest(gaps).length:.1f} s on leads {leads}"
 
 
 def _rate_text(beats: Beats, since: float) -> str:
@@ -128,6 +134,7 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
         evidence[f"{b.name} rate"] = round(b.after(since).rate(), 1)
         evidence[f"{b.name} missing"] = round(b.missing, 3)
     label = kind.value.replace("_", " ")
+    usual = _usual_beat_gaps(ecg, signals, fs) if kind in _USUAL_BEAT_LIMITS else {}
     if kind is ArrhythmiaType.ASYSTOLE:
         if pulse is not None and pulse.longest_gap(since) < 2.5:
             return Verdict(kind, False, f"Asystole not confirmed: {_rate_text(pulse, since)}", evidence)
@@ -182,6 +189,20 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
                     "to the last beat, every interval within 12 %",
                     evidence,
                 )
+        # where the usual QRS vanished (on every lead that gives one) is where a run would be: a pulse
+        # that kept its usual pace and strength right through that stretch says the heart did too
+        usable = [b for b in ecg if not b.flat and b.missing <= 0.05]
+        if usual and len(usual) == len(usable):
+            stretch = _longest(usual)
+            for b in pulses:
+                if pulse_kept_pace(b, signals[b.name], fs, stretch, BASELINE_END_S):
+                    return Verdict(
+                        kind,
+                        False,
+                        f"VT not confirmed: {b.name} kept its usual pace and strength through the "
+                        f"{stretch.length:.1f} s where the ECG changed",
+                        evidence,
+                    )
         if len(leads) >= 2 and all(
             float(run_rates(b.after(since), 5).max(initial=0.0)) < 95.0 for b in leads
         ):
@@ -213,10 +234,9 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
         if leads and all(50.0 <= b.after(recent).rate() <= 150.0 and b.regularity() < 0.15 for b in leads):
             return Verdict(kind, False, "VF not confirmed: regular QRS on two leads", evidence)
     # only two or more leads with a trustworthy template may say no (one lead can be fooled)
-    usual = _usual_beat_gaps(ecg, signals, fs) if kind in _USUAL_BEAT_LIMITS else {}
     if len(usual) >= 2:
-        evidence["usual QRS longest gap s"] = round(max(usual.values()), 2)
-        if max(usual.values()) <= _USUAL_BEAT_LIMITS[kind]:
+        evidence["usual QRS longest gap s"] = round(_longest(usual).length, 2)
+        if _longest(usual).length <= _USUAL_BEAT_LIMITS[kind]:
             name = "VT" if kind is ArrhythmiaType.VENTRICULAR_TACHYCARDIA else label
             if kind is ArrhythmiaType.VENTRICULAR_FLUTTER_FIB:
                 name = "VF"

@@ -205,11 +205,23 @@ MATCH_CORRELATION = 0.9  # a beat shaped like the usual one
 MATCH_AMPLITUDE = (0.5, 2.0)  # and of about its size
 
 
+@dataclass(frozen=True, slots=True)
+class Stretch:
+    """A span of the window, in seconds from its start."""
+
+    start: float
+    end: float
+
+    @property
+    def length(self) -> float:
+        return self.end - self.start
+
+
 def usual_beat_gap(
     beats: Beats, x: npt.ArrayLike, fs: float, recent_s: float, baseline_end_s: float
-) -> float | None:
+) -> Stretch | None:
     """The longest stretch of the last `recent_s` seconds without a complex shaped like the lead's usual
-    QRS, or None when the lead gives no trustworthy template.
+    QRS (where a run of other beats could be), or None when the lead gives no trustworthy template.
 
     The template is the median of the beats found before `baseline_end_s` seconds from the end; it is
     only trusted when those beats agree with it (a noisy baseline or a lead with two rhythms gives no
@@ -247,5 +259,55 @@ def usual_beat_gap(
     size = sd / spread
     alike = (corr > MATCH_CORRELATION) & (size > MATCH_AMPLITUDE[0]) & (size < MATCH_AMPLITUDE[1])
     matches, _ = find_peaks(np.where(alike, corr, 0.0), distance=max(1, int(0.2 * fs)))
-    edges = np.concatenate(([0.0], matches / fs, [len(corr) / fs]))
-    return float(np.max(np.diff(edges)))
+    edges = np.concatenate(([0.0], matches / fs, [len(corr) / fs])) + (n / fs - recent_s)
+    i = int(np.argmax(np.diff(edges)))
+    return Stretch(float(edges[i]), float(edges[i + 1]))
+
+
+# Ventricular beats fill and eject differently: their pulses come early or late, weak or not at all.
+# Pulses through a stretch at the patient's own pace and strength say the heart kept its rhythm.
+PULSE_PACE = (0.85, 1.2)  # each interval, as a fraction of the usual one
+PULSE_STRENGTH = (0.7, 1.4)  # each pulse's rise, as a fraction of the usual one
+PULSE_TRANSIT_S = (0.2, 0.6)  # a beat's pulse reaches the finger or the arterial line this much later
+
+
+def pulse_rises(beats: Beats, x: npt.ArrayLike, fs: float) -> FloatArray:
+    """Each pulse's rise from the lowest point in the half-interval before it (band-passed wave)."""
+    if len(beats.times) < 2:
+        return np.zeros(len(beats.times))
+    y, _ = fill_gaps(x)
+    wave = sosfiltfilt(_band(0.5, 8.0, fs), y)
+    half = max(1, int(0.5 * float(np.median(beats.rr)) * fs))
+    peaks = np.round(beats.times * fs).astype(np.int64)
+    return np.array([wave[p] - wave[max(0, p - half) : p + 1].min() for p in peaks])
+
+
+def pulse_kept_pace(
+    beats: Beats, x: npt.ArrayLike, fs: float, stretch: Stretch, baseline_end_s: float
+) -> bool:
+    """Whether the pulse went on at its usual pace and strength through `stretch` (shifted by transit
+    time), judged against the pulses before `baseline_end_s` seconds from the end."""
+    if beats.flat or beats.missing > 0.05:
+        return False
+    limit = beats.duration - baseline_end_s
+    usual = beats.times < limit
+    if usual.sum() < 6:
+        return False
+    rises = pulse_rises(beats, x, fs)
+    usual_rr = float(np.median(np.diff(beats.times[usual])))
+    usual_rise = float(np.median(rises[usual][1:]))
+    lo, hi = stretch.start + PULSE_TRANSIT_S[0], min(beats.duration, stretch.end + PULSE_TRANSIT_S[1])
+    inside = (beats.times >= lo) & (beats.times <= hi)
+    if inside.sum() < 3 or usual_rr <= 0 or usual_rise <= 0:
+        return False
+    before = beats.times[beats.times < lo][-1:]
+    times = np.concatenate((before, beats.times[inside]))
+    pace = np.diff(times) / usual_rr
+    tail = (hi - float(times[-1])) / usual_rr
+    strength = rises[inside] / usual_rise
+    return (
+        float(pace.min()) >= PULSE_PACE[0]
+        and max(float(pace.max()), tail) <= PULSE_PACE[1]
+        and float(strength.min()) >= PULSE_STRENGTH[0]
+        and float(strength.max()) <= PULSE_STRENGTH[1]
+    )
