@@ -189,6 +189,19 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
                     "to the last beat, every interval within 12 %",
                     evidence,
                 )
+        # every pulse of the last 10 s at the usual pace and strength of the patient's own baseline: a
+        # run of ventricular beats fills and ejects differently, so it leaves early, late, weak or
+        # missing pulses behind (every true VT with a pulse channel in the PhysioNet 2015 set does)
+        last = Stretch(max(0.0, duration - EVENT_S), duration)
+        for b in pulses:
+            if pulse_kept_pace(b, signals[b.name], fs, last, BASELINE_END_S):
+                return Verdict(
+                    kind,
+                    False,
+                    f"VT not confirmed: {b.name} kept the patient's usual pace and strength through the "
+                    f"last {last.length:.0f} s",
+                    evidence,
+                )
         # where the usual QRS vanished (on every lead that gives one) is where a run would be: a pulse
         # that kept its usual pace and strength right through that stretch says the heart did too
         usable = [b for b in ecg if not b.flat and b.missing <= 0.05]
