@@ -161,6 +161,20 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
                     kind, False, f"Bradycardia not confirmed: {_rate_text(witness, since)}", evidence
                 )
     elif kind is ArrhythmiaType.TACHYCARDIA:
+        # a pulse steady well below the alarm's rate, and a lead counting the same beats, say the fast
+        # "rhythm" on the other lead is double-counted T waves or noise
+        for p in pulses:
+            rate = p.after(since).rate()
+            if not (is_steady_pulse(p, since) and rate <= 120.0):
+                continue
+            same = [b.name for b in ecg if not b.flat and abs(b.after(since).rate() - rate) <= 0.1 * rate]
+            if same:
+                return Verdict(
+                    kind,
+                    False,
+                    f"Tachycardia not confirmed: {p.name} steady at {rate:.0f}/min, as lead {same[0]}",
+                    evidence,
+                )
         # a pleth may miss every other small beat at a fast rate: only ECG leads that agree may say no
         if leads:
             rates = run_rates(leads[0].after(since), 5)
