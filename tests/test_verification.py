@@ -70,6 +70,33 @@ def test_false_vt_with_the_usual_qrs_recurring_on_two_leads_is_held_back_with_it
     assert all(v.evidence["usual QRS longest gap s"] <= 1.5 for v in held)
 
 
+@pytest.mark.parametrize(
+    ("record", "reason"),
+    [
+        ("v154s", "kept the patient's usual pace and strength"),  # pulse unchanged through the last 10 s
+        ("v230s", "kept its usual pace and strength through the"),  # ... through the ECG's changed stretch
+        ("v280s", "steady at 72/min to the last beat"),  # a pulse below 100/min at an unchanging pace
+        ("v375l", "II steady at 87/min"),  # an ECG lead doing the same
+        ("a103l", "lead II shows a QRS at least every"),  # one regular lead contradicts a standstill
+        ("f120s", "a pulse at least every"),  # an irregular but frequent pulse contradicts VF
+        ("t384s", "steady at 91/min, as lead V"),  # a steady pulse that one lead counts alike
+    ],
+)
+def test_false_alarms_are_held_back_by_the_witness_that_contradicts_them(shared_data, record, reason):
+    kind, signals, truth = _record(shared_data, record)
+    verdict = verify_alarm(kind, signals, FS)
+    assert not truth
+    assert not verdict.sound
+    assert reason in verdict.reason
+
+
+def test_no_witness_holds_back_a_true_asystole_vf_or_tachycardia(shared_data):
+    for prefix in ("a", "f", "t"):
+        for name in _labelled(shared_data, prefix, True, 100):
+            kind, signals, _ = _record(shared_data, name)
+            assert verify_alarm(kind, signals, FS).sound, name
+
+
 def test_the_usual_qrs_witness_never_holds_back_a_true_vt(shared_data):
     for name in _labelled(shared_data, "v", True, 60):
         kind, signals, _ = _record(shared_data, name)
