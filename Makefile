@@ -7,7 +7,7 @@ run: setup
 	.venv/bin/wardwatch
 
 test: setup-test lint
-	QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest
+	QT_QPA_PLATFORM=offscreen packaging/with-keyring.sh .venv/bin/python -m pytest
 
 setup:
 	packaging/setup.sh run

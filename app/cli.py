@@ -18,9 +18,11 @@ from typing import Any
 
 from wardwatch.app.clock import ScaledClock
 from wardwatch.app.config import LoadedConfig, StationConfig, apply_overrides, load_config, resolve_data_dir
+from wardwatch.app.domain import TechnicalKind
 from wardwatch.app.logs import setup_logging
 from wardwatch.app.station import BedSetup, Station, StationSetup
 from wardwatch.devices.base import SourceError
+from wardwatch.storage.errors import RecordError
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,24 @@ def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         "--fps", type=float, default=default, metavar="F", help="display rate (frames per second)"
     )
     parser.add_argument("--station-name", default=default, metavar="NAME", help="name shown on the station")
+    _record_options(parser, suppress=suppress)
+
+
+def _record_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument(
+        "--key-file",
+        type=Path,
+        default=default,
+        metavar="PATH",
+        help="file holding the database key as 64 hex characters, mode 0600 (default: the OS keyring)",
+    )
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="monitor without recording into the encrypted database",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,6 +145,29 @@ def build_parser() -> argparse.ArgumentParser:
     ev_news2.add_argument("input", type=Path, metavar="IN.csv")
     ev_news2.add_argument("--out", type=Path, required=True, metavar="OUT.csv")
 
+    db = sub.add_parser("db", help="the encrypted record: schema upgrade and checks")
+    db_sub = db.add_subparsers(dest="db", required=True)
+    for name, text in (
+        ("upgrade", "create the database or migrate it to this version's schema"),
+        ("check", "open the database and run SQLite's integrity check"),
+    ):
+        p = db_sub.add_parser(name, help=text)
+        p.add_argument("--data-dir", type=Path, default=None, metavar="DIR", help="where the database lives")
+        p.add_argument("--config", type=Path, default=None, metavar="FILE", help="configuration file (TOML)")
+        _record_options(p, suppress=False)
+
+    storage = bench_sub.add_parser("storage", help="record ingest, size on disk and query times")
+    storage.add_argument("--beds", type=int, default=32)
+    storage.add_argument("--minutes", type=float, default=10.0, help="simulated minutes to ingest")
+    storage.add_argument(
+        "--hours-big", type=float, default=72.0, help="hours in the database opened for open_ms"
+    )
+    storage.add_argument(
+        "--dir", type=Path, default=None, help="where to build the databases (default: a temp dir)"
+    )
+    storage.add_argument("--seed", type=int, default=0)
+    storage.add_argument("--json", action="store_true", help="print one JSON object")
+
     info = sub.add_parser("info", help="print versions and paths for IT")
     _common(info, suppress=True)
     return parser
@@ -183,6 +226,23 @@ def frontend() -> ModuleType:
     raise CliError("the Qt front end is not installed (reinstall WardWatch)", EXIT_NO_FRONTEND)
 
 
+def start_record(station: Station, args: argparse.Namespace, config: StationConfig) -> tuple[Any, list[str]]:
+    """Record the station into the encrypted database in the data dir. When the record cannot be
+    opened the station still monitors: the reason becomes a message and the station's own technical
+    alarm "Recording stopped"."""
+    if getattr(args, "no_record", False):
+        return None, []
+    from wardwatch.storage.station_record import attach_record, ignore_file_size_signal
+
+    ignore_file_size_signal()
+    try:
+        return attach_record(station, resolve_data_dir(config), getattr(args, "key_file", None)), []
+    except RecordError as exc:
+        log.error("not recording: %s", exc)
+        station.station_condition(TechnicalKind.RECORDING_STOPPED, True, str(exc))
+        return None, [f"Not recording: {exc} Monitoring and alarms go on."]
+
+
 # -- commands -----------------------------------------------------------------------------------------
 def has_display() -> bool:
     """A window can be shown: an X or Wayland display, or a Qt platform chosen explicitly."""
@@ -199,15 +259,20 @@ def cmd_gui(args: argparse.Namespace) -> int:
     for message in loaded.messages:
         log.warning("%s", message)
     station = make_station(loaded.config, args.replay, args.beds is not None)
-    return int(
-        frontend().run_gui(
-            station,
-            loaded.config.display_fps,
-            loaded.messages,
-            kiosk=args.kiosk,
-            quit_after=getattr(args, "quit_after", None),
+    record, problems = start_record(station, args, loaded.config)
+    try:
+        return int(
+            frontend().run_gui(
+                station,
+                loaded.config.display_fps,
+                [*loaded.messages, *problems],
+                kiosk=args.kiosk,
+                quit_after=getattr(args, "quit_after", None),
+            )
         )
-    )
+    finally:
+        if record is not None:
+            record.close()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -223,7 +288,40 @@ def cmd_run(args: argparse.Namespace) -> int:
     station = make_station(
         loaded.config, getattr(args, "replay", None), getattr(args, "beds", None) is not None, args.speed
     )
-    return run_headless(station, args.duration, sys.stdout)
+    record, problems = start_record(station, args, loaded.config)
+    for message in problems:
+        print(message, file=sys.stderr)
+    try:
+        return run_headless(station, args.duration, sys.stdout)
+    finally:
+        if record is not None:
+            record.close()
+
+
+def cmd_db(args: argparse.Namespace) -> int:
+    from wardwatch.storage.database import integrity_ok, open_record
+
+    loaded = _load(args)
+    data_dir = resolve_data_dir(loaded.config)
+    record = open_record(
+        data_dir, key_file=args.key_file, create=args.db == "upgrade", migrate=args.db == "upgrade"
+    )
+    try:
+        if args.db == "upgrade":
+            print(f"database {record.path} is at schema {_schema_revision(record.engine)}")
+            return EXIT_OK
+        ok = integrity_ok(record.engine)
+        print(f"database {record.path}: {'integrity ok' if ok else 'INTEGRITY CHECK FAILED'}")
+        return EXIT_OK if ok else 1
+    finally:
+        record.close()
+
+
+def _schema_revision(engine: Any) -> str:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return str(MigrationContext.configure(conn).get_current_revision())
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -238,6 +336,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.bench == "storage":
+        from wardwatch.storage.bench import bench_storage
+
+        result = bench_storage(args.beds, args.minutes, args.hours_big, args.dir, args.seed)
+        print(json.dumps(result) if args.json else "\n".join(f"{k:>26}: {v}" for k, v in result.items()))
+        return EXIT_OK
     if args.bench == "alarms":
         from wardwatch.app.alarms import ward_bench
 
@@ -306,10 +410,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_bench(args)
         if args.command == "eval":
             return cmd_eval(args)
+        if args.command == "db":
+            return cmd_db(args)
         return cmd_gui(args)
     except CliError as exc:
         print(f"wardwatch: {exc}", file=sys.stderr)
         return exc.code
+    except RecordError as exc:
+        print(f"wardwatch: {exc}", file=sys.stderr)
+        return int(getattr(exc, "exit_code", 1))
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # last resort: log the traceback, show one line

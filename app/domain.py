@@ -56,6 +56,10 @@ class WaveformBlock:
         return self.t0 + (len(self.samples) - 1) / self.rate
 
 
+# Conditions of the station itself (not of a bed) are kept under this id in the hub and the alarm engine.
+STATION_BED = "station"
+
+
 class TechnicalKind(StrEnum):
     LEAD_OFF = "lead_off"
     SENSOR_OFF = "sensor_off"
@@ -65,6 +69,7 @@ class TechnicalKind(StrEnum):
     LOW_BATTERY = "low_battery"
     SOURCE_FAILED = "source_failed"
     DATA_ERROR = "data_error"
+    RECORDING_STOPPED = "recording_stopped"  # station-wide: the encrypted record cannot be written
 
 
 TECHNICAL_TEXT: dict[TechnicalKind, str] = {
@@ -76,6 +81,7 @@ TECHNICAL_TEXT: dict[TechnicalKind, str] = {
     TechnicalKind.LOW_BATTERY: "Low battery",
     TechnicalKind.SOURCE_FAILED: "Source failed",
     TechnicalKind.DATA_ERROR: "Data error",
+    TechnicalKind.RECORDING_STOPPED: "Recording stopped",
 }
 
 

@@ -16,7 +16,15 @@ from wardwatch.app.alarms.findings import Finding
 from wardwatch.app.alarms.news2_watch import News2Watch
 from wardwatch.app.alarms.settings import AlarmSettings
 from wardwatch.app.clock import Clock
-from wardwatch.app.domain import Bed, DeviceStatus, LinkState, Patient, TechnicalEvent, TechnicalKind
+from wardwatch.app.domain import (
+    STATION_BED,
+    Bed,
+    DeviceStatus,
+    LinkState,
+    Patient,
+    TechnicalEvent,
+    TechnicalKind,
+)
 from wardwatch.app.hub import StreamHub
 from wardwatch.app.sources import SourceContext, make_source
 from wardwatch.app.supervisor import Supervisor
@@ -59,6 +67,16 @@ class BedSetup:
     source: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class WardChange:
+    """Something a person did to the ward, for the record: admit, discharge (a move is both)."""
+
+    kind: str
+    bed_id: str
+    time: float
+    patient: Patient | None = None
+
+
 @dataclass(slots=True)
 class StationSetup:
     name: str
@@ -89,6 +107,7 @@ class Station:
         self._analysis, analyser = make_analyser(self.hub, lambda bed: self.alarms.settings_for(bed))
         self.alarms = AlarmEngine(self.hub, clock, self._monitored_beds, analyser=analyser, extra=self.news2)
         self._running = False
+        self.ward_listeners: list[Callable[[WardChange], None]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -112,8 +131,24 @@ class Station:
 
     # -- beds ----------------------------------------------------------------------------------------
     def _monitored_beds(self) -> list[str]:
-        """Beds with a device: an empty bed position raises no alarms (it shows "no device")."""
-        return [b.bed_id for b in self.beds if b.source_spec]
+        """Beds with a device (an empty bed position raises no alarms: it shows "no device"), and the
+        station itself while it has a technical condition of its own (recording stopped)."""
+        beds = [b.bed_id for b in self.beds if b.source_spec]
+        station = self.hub.streams(STATION_BED)
+        if station is not None and station.conditions:
+            beds.append(STATION_BED)
+        return beds
+
+    def station_condition(self, kind: TechnicalKind, active: bool, detail: str = "") -> None:
+        """A technical condition of the station itself, alarmed like a bed's (any thread)."""
+        self.hub.push_event(TechnicalEvent(STATION_BED, kind, active, self.clock.now(), detail))
+
+    def _tell(self, change: WardChange) -> None:
+        for listener in list(self.ward_listeners):
+            try:
+                listener(change)
+            except Exception:
+                log.exception("ward change listener failed")
 
     def bed(self, bed_id: str) -> Bed:
         for b in self.beds:
@@ -132,6 +167,7 @@ class Station:
             raise WardError("a patient with this MRN is already admitted to another bed")
         self.beds[self._index(bed_id)] = replace(bed, patient=patient)
         log.info("patient admitted to %s", bed.label)  # no PHI in logs
+        self._tell(WardChange("admit", bed_id, self.clock.now(), patient=patient))
 
     def discharge(self, bed_id: str) -> None:
         bed = self.bed(bed_id)
@@ -141,6 +177,7 @@ class Station:
         self.alarms.forget_bed(bed_id)  # the next patient starts with no alarms and default limits
         self.news2.forget(bed_id)
         log.info("patient discharged from %s", bed.label)
+        self._tell(WardChange("discharge", bed_id, self.clock.now()))
 
     def move(self, from_bed: str, to_bed: str) -> None:
         src, dst = self.bed(from_bed), self.bed(to_bed)
@@ -151,6 +188,9 @@ class Station:
         self.beds[self._index(to_bed)] = replace(dst, patient=src.patient, notes=list(src.notes))
         self.beds[self._index(from_bed)] = replace(src, patient=None, notes=[])
         log.info("patient moved from %s to %s", src.label, dst.label)
+        now = self.clock.now()
+        self._tell(WardChange("discharge", from_bed, now))
+        self._tell(WardChange("admit", to_bed, now, patient=src.patient))
 
     # -- sources -------------------------------------------------------------------------------------
     def assign_source(self, bed_id: str, spec: str | None) -> None:

@@ -15,7 +15,9 @@ DEB_PACKAGES=(
   libxcb-render-util0 libxcb-image0 libxcb-xkb1 libx11-xcb1 libpulse0 fonts-dejavu-core
 )
 if [ "$what" = "test" ]; then
-  DEB_PACKAGES+=(xvfb xauth imagemagick)
+  # screenshots of a real window; a real Secret Service (GNOME Keyring in a private D-Bus session)
+  # for the tests of the database key
+  DEB_PACKAGES+=(xvfb xauth imagemagick gnome-keyring dbus-daemon)
 fi
 
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from wardwatch.app.alarms.display import limit_texts, pause_text, tile_alarm
 from wardwatch.app.alarms.model import AlarmSnapshot
 from wardwatch.app.alarms.news2_watch import BedNews2
-from wardwatch.app.domain import LinkState
+from wardwatch.app.domain import STATION_BED, LinkState
 from wardwatch.app.presentation import grid_shape
 from wardwatch.app.station import Station, WardError
 from wardwatch.ui.alarm_audio import StationSound
@@ -135,7 +135,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self.user = "station"  # who acts, until the users issue brings logins
         self._alarm_version = -1
-        self._labels = {b.bed_id: b.label for b in station.beds}
+        self._labels = {STATION_BED: "Station", **{b.bed_id: b.label for b in station.beds}}
         self.sound = StationSound(self)
         self._alarms_dialog: AlarmsDialog | None = None
         self._build_status_bar()
@@ -276,7 +276,7 @@ class MainWindow(QMainWindow):
         view.activateWindow()
 
     def refresh_beds(self) -> None:
-        self._labels = {b.bed_id: b.label for b in self.station.beds}
+        self._labels = {STATION_BED: "Station", **{b.bed_id: b.label for b in self.station.beds}}
         for tile in self.tiles:
             tile.set_bed(self.station.bed(tile.bed.bed_id))
 

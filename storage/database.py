@@ -1,0 +1,174 @@
+"""Opening the encrypted record: one SQLCipher file, its key, a lock, WAL mode and migrations.
+
+`open_record` is the only way in. It refuses a second station on the same file (an OS file lock held
+while the record is open), tells a wrong key from a damaged file, never creates a plaintext database
+and brings the schema up to date (alembic) before anyone reads or writes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import IO
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DatabaseError, OperationalError
+from wardwatch.storage.errors import CorruptError, KeyMissingError, LockedError, RecordError, WrongKeyError
+from wardwatch.storage.keys import DatabaseKey, keyring_key, read_key_file
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "wardwatch.db"
+# Readers and the writer wait this long for each other rather than failing at once.
+BUSY_TIMEOUT_MS = 5000
+
+
+@dataclass
+class Record:
+    """An open record: its engine, the lock that keeps other stations out, and where it lives."""
+
+    path: Path
+    engine: Engine
+    _lock: IO[bytes] | None
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self._lock is not None:
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
+
+def resolve_key(path: Path, key_file: Path | None, create: bool) -> DatabaseKey:
+    """The key for the database at `path`: from `key_file` if given, else from the OS keyring (made
+    and stored there on first run, when `create`)."""
+    if key_file is not None:
+        return read_key_file(key_file)
+    key = keyring_key(path, create=create and not path.exists())
+    if key is None:
+        raise KeyMissingError(str(path))
+    return key
+
+
+def make_engine(path: Path, key: DatabaseKey) -> Engine:
+    url = URL.create("sqlite+pysqlcipher", password=key.sqlcipher_literal(), database=str(path))
+    # insertmanyvalues (SQLAlchemy 2) kept only the first page of 1000 rows of a multi-row insert on
+    # this dialect (seen with SQLAlchemy 2.0.x and sqlcipher3 0.6): plain executemany inserts them all
+    engine = create_engine(
+        url,
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        use_insertmanyvalues=False,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: object, _record: object) -> None:
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        # SQLCipher would otherwise print "ERROR CORE ..." lines to stderr on a wrong key.
+        cursor.execute("PRAGMA cipher_log_level = NONE")
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    return engine
+
+
+def _lock(path: Path) -> IO[bytes]:
+    lock = open(path.with_name(path.name + ".lock"), "ab")  # noqa: SIM115 - held while the record is open
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        raise LockedError(str(path)) from None
+    return lock
+
+
+def _check_opens(engine: Engine, path: Path) -> None:
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+    except DatabaseError as exc:
+        text_ = str(exc.orig) if exc.orig is not None else str(exc)
+        if "file is not a database" in text_ or "not a database" in text_:
+            raise WrongKeyError(str(path)) from None
+        raise CorruptError(str(path), _clean(text_)) from None
+
+
+def _clean(message: str) -> str:
+    """An SQLite message without anything that could carry the key (a URL or a pragma's argument)."""
+    return re.sub(r"x'[0-9a-fA-F]+'", "x'…'", message.splitlines()[0])[:200]
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("wardwatch.storage") / "migrations"))
+    return config
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str | None]:
+    """Bring the schema to the newest migration; (revision before, revision after)."""
+    config = alembic_config()
+    with engine.begin() as conn:
+        before = MigrationContext.configure(conn).get_current_revision()
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    with engine.connect() as conn:
+        after = MigrationContext.configure(conn).get_current_revision()
+    return before, after
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def open_record(
+    data_dir: Path,
+    key_file: Path | None = None,
+    create: bool = True,
+    migrate: bool = True,
+    name: str = DATABASE_NAME,
+) -> Record:
+    """Open (or, with `create`, make) the station's encrypted record in `data_dir`."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / name
+    existed = path.exists() and path.stat().st_size > 0
+    if not existed and not create:
+        raise RecordError(f"there is no WardWatch database at {path}")
+    key = resolve_key(path, key_file, create=create)
+    lock = _lock(path)
+    try:
+        engine = make_engine(path, key)
+        _check_opens(engine, path)
+        with engine.connect() as conn:
+            mode = conn.exec_driver_sql("PRAGMA journal_mode = WAL").scalar()
+        if str(mode).lower() != "wal":
+            log.warning("the database did not switch to WAL mode (%s)", mode)
+        if migrate:
+            before, after = upgrade(engine)
+            if before != after:
+                log.info("database schema migrated from %s to %s", before or "empty", after)
+        if not existed:
+            os.chmod(path, 0o600)
+        return Record(path, engine, lock)
+    except RecordError:
+        lock.close()
+        raise
+    except OperationalError as exc:
+        lock.close()
+        raise CorruptError(str(path), _clean(str(exc.orig or exc))) from None
+    except BaseException:
+        lock.close()
+        raise
+
+
+def integrity_ok(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return conn.execute(text("PRAGMA integrity_check")).scalar() == "ok"
