@@ -233,10 +233,14 @@ def start_record(station: Station, args: argparse.Namespace, config: StationConf
     if getattr(args, "no_record", False):
         return None, []
     from wardwatch.storage.station_record import attach_record, ignore_file_size_signal
+    from wardwatch.storage.writer import Retention
 
     ignore_file_size_signal()
     try:
-        return attach_record(station, resolve_data_dir(config), getattr(args, "key_file", None)), []
+        retention = Retention(config.waveform_hours * 3600.0, config.trend_days * 86400.0)
+        return attach_record(
+            station, resolve_data_dir(config), getattr(args, "key_file", None), retention
+        ), []
     except RecordError as exc:
         log.error("not recording: %s", exc)
         station.station_condition(TechnicalKind.RECORDING_STOPPED, True, str(exc))

@@ -30,6 +30,11 @@ DEFAULT_STATION_NAME = "WardWatch central"
 DEFAULT_BED_COUNT = 16
 DEFAULT_DISPLAY_FPS = 30.0
 DEFAULT_NIBP_INTERVAL_S = 300.0
+# How long the encrypted record keeps full-disclosure waveforms and numeric trends.
+DEFAULT_WAVEFORM_HOURS = 72.0
+DEFAULT_TREND_DAYS = 30.0
+WAVEFORM_HOURS_RANGE = (1.0, 24.0 * 365)
+TREND_DAYS_RANGE = (1.0, 3650.0)
 DEFAULT_SEED = 0
 
 BED_COUNT_RANGE = (1, 64)
@@ -85,6 +90,14 @@ def _check_display_fps(value: object) -> float:
 
 def _check_nibp_interval(value: object) -> float:
     return _check_float_range(value, NIBP_INTERVAL_RANGE_S, "seconds")
+
+
+def _check_waveform_hours(value: object) -> float:
+    return _check_float_range(value, WAVEFORM_HOURS_RANGE, "hours")
+
+
+def _check_trend_days(value: object) -> float:
+    return _check_float_range(value, TREND_DAYS_RANGE, "days")
 
 
 def _check_seed(value: object) -> int:
@@ -153,6 +166,8 @@ class StationConfig:
     data_dir: Path | None = None  # None: the platform's user data dir, see resolve_data_dir
     nibp_interval_s: float = DEFAULT_NIBP_INTERVAL_S
     seed: int = DEFAULT_SEED
+    waveform_hours: float = DEFAULT_WAVEFORM_HOURS
+    trend_days: float = DEFAULT_TREND_DAYS
 
     def __post_init__(self) -> None:
         for setting in _SETTINGS:
@@ -199,6 +214,8 @@ _SETTINGS: tuple[_Setting, ...] = (
     _Setting("display", "fps", "display_fps", _check_display_fps, "display rate"),
     _Setting("simulator", "nibp_interval_s", "nibp_interval_s", _check_nibp_interval, "NIBP interval"),
     _Setting("storage", "data_dir", "data_dir", _check_data_dir, "data directory", optional=True),
+    _Setting("storage", "waveform_hours", "waveform_hours", _check_waveform_hours, "waveform retention"),
+    _Setting("storage", "trend_days", "trend_days", _check_trend_days, "trend retention"),
 )
 _BED_SECTION = "bed"
 _BED_KEYS = ("label", "source")

@@ -69,12 +69,14 @@ class BedSetup:
 
 @dataclass(frozen=True, slots=True)
 class WardChange:
-    """Something a person did to the ward, for the record: admit, discharge (a move is both)."""
+    """Something a person did to the ward, for the record: admit, discharge (a move is both), source
+    (a device assigned to a bed, or taken away when `source` is None)."""
 
     kind: str
     bed_id: str
     time: float
     patient: Patient | None = None
+    source: str | None = None
 
 
 @dataclass(slots=True)
@@ -203,6 +205,7 @@ class Station:
         self.beds[self._index(bed_id)] = replace(bed, source_spec=spec)
         if spec and self._running:
             self._start_source(self.bed(bed_id), spec)
+        self._tell(WardChange("source", bed_id, self.clock.now(), source=spec))
 
     def _start_source(self, bed: Bed, spec: str) -> None:
         ctx = SourceContext(

@@ -38,7 +38,10 @@ class WrongKeyError(RecordError):
     exit_code = 13
 
     def __init__(self, database: str) -> None:
-        super().__init__(f"the database key does not match this database ({database}). Nothing was changed.")
+        super().__init__(
+            f"the database key does not match this database ({database}), or the file is not a WardWatch "
+            "database at all. Nothing was changed."
+        )
 
 
 class LockedError(RecordError):

@@ -181,6 +181,17 @@ class Recorder:
             )
         )
 
+    def beds(self, beds: list[tuple[str, str, str | None]], when: float) -> None:
+        """The ward's bed positions (id, label, source) as the station starts."""
+        for bed_id, label, source in beds:
+            self._writer.put(Row(schema.beds, {"bed_id": bed_id, "label": label}))
+            self.device(bed_id, source, when)
+
+    def device(self, bed: str, source: str | None, when: float) -> Future[None]:
+        return self._writer.put_critical(
+            Row(schema.devices, {"bed_id": bed, "source": source, "since": when})
+        )
+
     def discharged(self, bed: str, when: float) -> Future[None]:
         return self._writer.put_critical(Row(schema.admissions, {"bed_id": bed, "discharged_at": when}))
 

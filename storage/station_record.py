@@ -59,9 +59,12 @@ def attach_record(
     def on_ward_change(change: WardChange) -> Future[None]:
         if change.kind == "admit" and change.patient is not None:
             return recorder.admitted(change.bed_id, change.patient, change.time)
+        if change.kind == "source":
+            return recorder.device(change.bed_id, change.source, change.time)
         return recorder.discharged(change.bed_id, change.time)
 
     station.ward_listeners.append(on_ward_change)
+    recorder.beds([(b.bed_id, b.label, b.source_spec) for b in station.beds], station.clock.now())
     writer.start()
     recorder.start()
     log.info("recording into %s", record.path)

@@ -23,6 +23,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, Table, and_, delete, insert, select, text, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from wardwatch.storage import schema
 from wardwatch.storage.codec import decode_minute, merge_minutes
@@ -222,6 +223,14 @@ class RecordWriter:
                 self._upsert_trend(conn, row.values)
             elif row.table is schema.admissions:
                 self._admission(conn, row.values)
+            elif row.table is schema.beds:
+                conn.execute(
+                    sqlite_insert(schema.beds)
+                    .values(row.values)
+                    .on_conflict_do_update(index_elements=["bed_id"], set_={"label": row.values["label"]})
+                )
+            elif row.table is schema.devices:
+                self._device(conn, row.values)
             elif row.values:
                 by_table.setdefault(row.table.name, []).append(row.values)
         for name, values in by_table.items():
@@ -257,6 +266,16 @@ class RecordWriter:
                 .where(a.c.bed_id == values["bed_id"], a.c.discharged_at.is_(None))
                 .values(discharged_at=values["discharged_at"])
             )
+
+    @staticmethod
+    def _device(conn: Connection, values: dict[str, object]) -> None:
+        """A bed's device assignment: the previous one ends when the new one begins."""
+        d = schema.devices
+        conn.execute(
+            update(d).where(d.c.bed_id == values["bed_id"], d.c.until.is_(None)).values(until=values["since"])
+        )
+        if values.get("source"):
+            conn.execute(insert(d), values)
 
     def _failed(self, exc: DBAPIError) -> None:
         reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__

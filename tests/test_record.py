@@ -171,6 +171,10 @@ def test_a_running_station_records_waves_trends_alarms_and_admissions(tmp_path, 
             adm = conn.exec_driver_sql("SELECT admitted_at, discharged_at FROM admissions").fetchall()
             assert len(adm) == 1 and adm[0][1] is not None
             assert conn.exec_driver_sql("SELECT mrn FROM patients").scalar() == "MRN-4242"
+            beds = conn.exec_driver_sql("SELECT bed_id, label FROM beds ORDER BY bed_id").fetchall()
+            assert beds == [("bed01", "Bed 1"), ("bed02", "Bed 2")]
+            devices = conn.exec_driver_sql("SELECT bed_id, source FROM devices ORDER BY bed_id").fetchall()
+            assert devices == [("bed01", "sim:stable"), ("bed02", "sim:vt")]
     finally:
         record.close()
 
