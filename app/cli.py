@@ -6,10 +6,12 @@ Every user-facing failure is a one-line message and an exit code, never a traceb
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
 from importlib.metadata import entry_points, version
 from pathlib import Path
@@ -152,6 +154,32 @@ def build_parser() -> argparse.ArgumentParser:
         ("check", "open the database and run SQLite's integrity check"),
     ):
         p = db_sub.add_parser(name, help=text)
+        p.add_argument("--data-dir", type=Path, default=None, metavar="DIR", help="where the database lives")
+        p.add_argument("--config", type=Path, default=None, metavar="FILE", help="configuration file (TOML)")
+        _record_options(p, suppress=False)
+
+    export = sub.add_parser("export", help="export waveforms, trends or events of a period from the record")
+    export.add_argument("what", choices=("waves", "trends", "events"))
+    export.add_argument(
+        "--bed", metavar="BED", help="bed id (bed01 …) or label; events: all beds if left out"
+    )
+    export.add_argument(
+        "--from", dest="start", metavar="TIME", help="ISO 8601 (UTC unless it says); default --to - 1 h"
+    )
+    export.add_argument("--to", dest="end", metavar="TIME", help="ISO 8601 (UTC unless it says); default now")
+    export.add_argument(
+        "--format", choices=("edf", "wfdb", "csv"), default=None, help="waves: edf (default), wfdb, csv"
+    )
+    export.add_argument(
+        "--out", type=Path, required=True, metavar="PATH", help="file (folder for wfdb) to write"
+    )
+    for name, text in (
+        ("backup", "write an encrypted copy of the record while the station runs"),
+        ("restore", "replace the record by a backup (the current one is moved aside)"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("path", type=Path, metavar="PATH")
+    for p in (export, sub.choices["backup"], sub.choices["restore"]):
         p.add_argument("--data-dir", type=Path, default=None, metavar="DIR", help="where the database lives")
         p.add_argument("--config", type=Path, default=None, metavar="FILE", help="configuration file (TOML)")
         _record_options(p, suppress=False)
@@ -321,6 +349,86 @@ def cmd_db(args: argparse.Namespace) -> int:
         record.close()
 
 
+def parse_time(text: str | None, default: float) -> float:
+    """ISO 8601 (naive = UTC) or "now" to UTC seconds; `default` when not given."""
+    if text is None:
+        return default
+    if text.strip().lower() == "now":
+        return time.time()
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise CliError(
+            f"cannot read the time {text!r}; use ISO 8601 such as 2026-11-24T08:00 (UTC)"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from wardwatch.storage import export
+    from wardwatch.storage.database import open_for_reading
+    from wardwatch.storage.reader import RecordReader
+
+    loaded = _load(args)
+    end = parse_time(args.end, time.time())
+    start = parse_time(args.start, end - 3600.0)
+    if end <= start:
+        raise CliError("--to must be after --from")
+    if args.what != "events" and not args.bed:
+        raise CliError(f"exporting {args.what} needs --bed")
+    bed = _bed_id(args.bed, loaded.config) if args.bed else None
+    wfdb_out = args.what == "waves" and args.format == "wfdb"
+    (args.out if wfdb_out else args.out.parent).mkdir(parents=True, exist_ok=True)
+    record = open_for_reading(resolve_data_dir(loaded.config), key_file=args.key_file)
+    try:
+        reader = RecordReader(record.engine)
+        try:
+            if args.what == "events":
+                export.export_events_csv(reader, bed, start, end, args.out)
+            elif args.what == "trends":
+                export.export_trends_csv(reader, bed or "", start, end, args.out)
+            elif (args.format or "edf") == "edf":
+                export.export_waves_edf(reader, bed or "", start, end, args.out)
+            elif args.format == "wfdb":
+                export.export_waves_wfdb(reader, bed or "", start, end, args.out, bed or "record")
+            else:
+                export.export_waves_csv(reader, bed or "", start, end, args.out)
+        except export.ExportError as exc:
+            raise CliError(str(exc)) from None
+    finally:
+        record.close()
+    print(f"exported {args.what} of {bed or 'all beds'} to {args.out}")
+    return EXIT_OK
+
+
+def _bed_id(text: str, config: StationConfig) -> str:
+    """A bed given by id (bed03) or by its configured label ("Bed 3")."""
+    for i, bed in enumerate(config.beds):
+        if text.strip().lower() in (f"bed{i + 1:02d}", bed.label.lower()):
+            return f"bed{i + 1:02d}"
+    return text.strip()
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from wardwatch.storage.backup import backup_file, restore
+    from wardwatch.storage.database import DATABASE_NAME, resolve_key
+
+    loaded = _load(args)
+    data_dir = resolve_data_dir(loaded.config)
+    path = data_dir / DATABASE_NAME
+    if args.command == "backup":
+        backup_file(path, resolve_key(path, args.key_file, create=False), args.path)
+        print(f"backup of {path} written to {args.path} (encrypted with the same key)")
+        return EXIT_OK
+    if args.key_file is None and not path.exists():
+        raise CliError("restoring onto a machine without a database needs --key-file (the backup's key)")
+    restored = restore(args.path, data_dir, resolve_key(path, args.key_file, create=False))
+    print(f"restored {args.path} to {restored}; the previous database was moved aside next to it")
+    return EXIT_OK
+
+
 def _schema_revision(engine: Any) -> str:
     from alembic.runtime.migration import MigrationContext
 
@@ -416,6 +524,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_eval(args)
         if args.command == "db":
             return cmd_db(args)
+        if args.command == "export":
+            return cmd_export(args)
+        if args.command in ("backup", "restore"):
+            return cmd_backup(args)
         return cmd_gui(args)
     except CliError as exc:
         print(f"wardwatch: {exc}", file=sys.stderr)

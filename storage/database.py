@@ -81,7 +81,7 @@ def make_engine(path: Path, key: DatabaseKey) -> Engine:
     return engine
 
 
-def _lock(path: Path) -> IO[bytes]:
+def lock_database(path: Path) -> IO[bytes]:
     lock = open(path.with_name(path.name + ".lock"), "ab")  # noqa: SIM115 - held while the record is open
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -91,7 +91,7 @@ def _lock(path: Path) -> IO[bytes]:
     return lock
 
 
-def _check_opens(engine: Engine, path: Path) -> None:
+def check_opens(engine: Engine, path: Path) -> None:
     try:
         with engine.connect() as conn:
             conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
@@ -99,10 +99,10 @@ def _check_opens(engine: Engine, path: Path) -> None:
         text_ = str(exc.orig) if exc.orig is not None else str(exc)
         if "file is not a database" in text_ or "not a database" in text_:
             raise WrongKeyError(str(path)) from None
-        raise CorruptError(str(path), _clean(text_)) from None
+        raise CorruptError(str(path), clean_message(text_)) from None
 
 
-def _clean(message: str) -> str:
+def clean_message(message: str) -> str:
     """An SQLite message without anything that could carry the key (a URL or a pragma's argument)."""
     return re.sub(r"x'[0-9a-fA-F]+'", "x'…'", message.splitlines()[0])[:200]
 
@@ -143,10 +143,10 @@ def open_record(
     if not existed and not create:
         raise RecordError(f"there is no WardWatch database at {path}")
     key = resolve_key(path, key_file, create=create)
-    lock = _lock(path)
+    lock = lock_database(path)
     try:
         engine = make_engine(path, key)
-        _check_opens(engine, path)
+        check_opens(engine, path)
         with engine.connect() as conn:
             mode = conn.exec_driver_sql("PRAGMA journal_mode = WAL").scalar()
         if str(mode).lower() != "wal":
@@ -163,10 +163,21 @@ def open_record(
         raise
     except OperationalError as exc:
         lock.close()
-        raise CorruptError(str(path), _clean(str(exc.orig or exc))) from None
+        raise CorruptError(str(path), clean_message(str(exc.orig or exc))) from None
     except BaseException:
         lock.close()
         raise
+
+
+def open_for_reading(data_dir: Path, key_file: Path | None = None, name: str = DATABASE_NAME) -> Record:
+    """Open the record to read it while a station may be recording into it (WAL lets readers and
+    the writer work side by side): no lock, no migration, never creates anything."""
+    path = data_dir / name
+    if not path.exists() or path.stat().st_size == 0:
+        raise RecordError(f"there is no WardWatch database at {path}")
+    engine = make_engine(path, resolve_key(path, key_file, create=False))
+    check_opens(engine, path)
+    return Record(path, engine, None)
 
 
 def integrity_ok(engine: Engine) -> bool:

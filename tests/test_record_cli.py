@@ -96,3 +96,57 @@ def test_a_damaged_database_is_left_untouched_and_the_station_monitors_without_r
     assert "Not recording" in result.stderr and "Monitoring and alarms go on" in result.stderr
     assert "connected=2" in result.stdout
     assert hashlib.sha256(damaged.read_bytes()).hexdigest() == digest
+
+
+def test_export_backup_and_restore_from_the_command_line(tmp_path):
+    import datetime as dt
+
+    import pyedflib
+    import wfdb
+
+    key = _key(tmp_path)
+    data = tmp_path / "data"
+    ran = run(
+        "run", "--headless", "--duration", "15", "--speed", "5", "--beds", "1",
+        "--data-dir", str(data), "--key-file", str(key),
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    record = open_record(data, key_file=key)
+    with record.engine.begin() as conn:
+        first, last = conn.exec_driver_sql("SELECT min(t0), max(t_end) FROM waveforms").one()
+        conn.exec_driver_sql(
+            "INSERT INTO technical_events (time, bed_id, kind, active, detail) "
+            "VALUES (?, 'bed01', 'lead_off', 1, '')",
+            (first + 1.0,),
+        )
+    record.close()
+
+    def iso(t: float) -> str:
+        return dt.datetime.fromtimestamp(t, dt.UTC).isoformat()
+
+    common = ("--data-dir", str(data), "--key-file", str(key), "--from", iso(first), "--to", iso(last))
+    edf = run("export", "waves", "--bed", "Bed 1", "--out", str(tmp_path / "w.edf"), *common)
+    assert edf.returncode == 0, edf.stderr
+    with pyedflib.EdfReader(str(tmp_path / "w.edf")) as f:
+        assert f.signals_in_file == 3 and f.getFileDuration() > 5
+    wf = run(
+        "export", "waves", "--bed", "bed01", "--format", "wfdb", "--out", str(tmp_path / "wfdb"), *common
+    )
+    assert wf.returncode == 0, wf.stderr
+    assert wfdb.rdrecord(str(tmp_path / "wfdb" / "bed01")).n_sig == 3
+    for what in ("trends", "events"):
+        out = run("export", what, "--bed", "bed01", "--out", str(tmp_path / f"{what}.csv"), *common)
+        assert out.returncode == 0, out.stderr
+        assert (tmp_path / f"{what}.csv").read_text().startswith("time_utc")
+    empty = run("export", "waves", "--bed", "bed07", "--out", str(tmp_path / "none.edf"), *common)
+    assert empty.returncode != 0 and "no waveforms" in empty.stderr.lower()
+
+    copy = tmp_path / "backup.db"
+    backed = run("backup", str(copy), "--data-dir", str(data), "--key-file", str(key))
+    assert backed.returncode == 0, backed.stderr
+    assert not copy.read_bytes().startswith(b"SQLite format 3")
+    restored = run("restore", str(copy), "--data-dir", str(data), "--key-file", str(key))
+    assert restored.returncode == 0, restored.stderr
+    assert list(data.glob("wardwatch.db.before-restore-*"))
+    check = run("db", "check", "--data-dir", str(data), "--key-file", str(key))
+    assert check.returncode == 0 and "integrity ok" in check.stdout
