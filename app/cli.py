@@ -259,6 +259,7 @@ def start_record(station: Station, args: argparse.Namespace, config: StationConf
     opened the station still monitors: the reason becomes a message and the station's own technical
     alarm "Recording stopped"."""
     if getattr(args, "no_record", False):
+        station.recording = "off (--no-record)"
         return None, []
     from wardwatch.storage.station_record import attach_record, ignore_file_size_signal
     from wardwatch.storage.writer import Retention
@@ -272,6 +273,7 @@ def start_record(station: Station, args: argparse.Namespace, config: StationConf
     except RecordError as exc:
         log.error("not recording: %s", exc)
         station.station_condition(TechnicalKind.RECORDING_STOPPED, True, str(exc))
+        station.recording = "OFF (see alarm)"
         return None, [f"Not recording: {exc} Monitoring and alarms go on."]
 
 

@@ -110,6 +110,8 @@ class Station:
         self.alarms = AlarmEngine(self.hub, clock, self._monitored_beds, analyser=analyser, extra=self.news2)
         self._running = False
         self.ward_listeners: list[Callable[[WardChange], None]] = []
+        # what the status bar says about the encrypted record (set by whoever attaches one)
+        self.recording = "off"
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:

@@ -51,6 +51,7 @@ def attach_record(
 
     def on_state(state: WriterState) -> None:
         detail = "" if state.recording else f"the record cannot be written: {state.reason}"
+        station.recording = "on" if state.recording else "STOPPED (see alarm)"
         station.station_condition(TechnicalKind.RECORDING_STOPPED, not state.recording, detail)
 
     writer = RecordWriter(record.engine, retention, on_state=on_state, clock=station.clock.now)
@@ -67,5 +68,6 @@ def attach_record(
     recorder.beds([(b.bed_id, b.label, b.source_spec) for b in station.beds], station.clock.now())
     writer.start()
     recorder.start()
+    station.recording = "on"
     log.info("recording into %s", record.path)
     return StationRecord(record, writer, recorder, RecordReader(record.engine))

@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
         self._station_label = QLabel(f"  {self.station.name}  ")
         self._clock_label = QLabel()
         self._sources_label = QLabel()
-        self._recording_label = QLabel("Recording: off (record not set up)")
+        self._recording_label = QLabel()
         self._user_label = QLabel("User: —")
         notice = QLabel(NOT_A_MEDICAL_DEVICE)
         notice.setObjectName("notice")
@@ -261,6 +261,7 @@ class MainWindow(QMainWindow):
         states = [s.status.state for s in self.station.sources.values()]
         up = sum(1 for s in states if s is LinkState.CONNECTED)
         self._sources_label.setText(f"  Sources: {up}/{len(self.station.beds)} connected  ")
+        self._recording_label.setText(f"  Recording: {self.station.recording}  ")
 
     # -- actions -------------------------------------------------------------------------------------
     def open_bed(self, bed_id: str) -> None:

@@ -143,7 +143,10 @@ class SweepTrace:
         ys = np.subtract(values, self.scale.lo, out=out, dtype=np.float64)
         ys *= -self._ky
         ys += self._bottom
-        return np.clip(ys, self._top, self._bottom, out=ys)
+        # maximum/minimum rather than np.clip: the same result with a fraction of the call overhead on
+        # the few samples a frame brings
+        np.maximum(ys, self._top, out=ys)
+        return np.minimum(ys, self._bottom, out=ys)
 
     # -- drawing -----------------------------------------------------------------------------------
     def reset(self, band: QRect, ring: SampleRing | None, rate: float) -> None:
@@ -199,7 +202,7 @@ class SweepTrace:
         simple = (
             x_last >= x_first
             and t_last - t_first <= (n - 1) / rate + 0.5 * max_gap
-            and not np.isnan(values).any()
+            and not math.isnan(float(values.sum()))  # one reduction instead of a boolean array
         )
         if simple:
             joined = prev is not None and t_first - prev[0] <= max_gap and x_first >= prev[1]

@@ -28,7 +28,7 @@ from wardwatch.app.codes import MdcCode, info, is_ecg
 from wardwatch.app.domain import Bed, LinkState, TechnicalKind
 from wardwatch.app.hub import StreamHub, WaveChannel
 from wardwatch.app.presentation import BedSummary, Freshness, NumericView, summarise
-from wardwatch.ui.sweep import ScaleMode, SweepTrace, TraceScale, ecg_scale
+from wardwatch.ui.sweep import BLACK, ScaleMode, SweepTrace, TraceScale, ecg_scale
 from wardwatch.ui.theme import theme
 
 ECG_SWEEP_S = 6.0
@@ -110,12 +110,14 @@ class BedTile(QWidget):
         self._image.fill(QColor(0, 0, 0))
         self._traces: dict[MdcCode, SweepTrace] = {}
         self._overlay: list[tuple[SweepTrace, QRect, QRect | None, QColor, str]] = []
-        self._dirty: QRect | None = None
+        # the bounding box of what changed this frame, as plain ints (QRect.united per strip costs more)
+        self._dirty: tuple[int, int, int, int] | None = None
+        self._label_images: dict[tuple[str, int, int], QImage] = {}
         self._wave_codes: tuple[MdcCode, ...] = ()
         self._generation = -1
         self.mask_names = False
         self.summary: BedSummary = summarise(bed, None, 0.0)
-        self._fonts_for: QSize | None = None
+        self._fonts_stale = True
         self._font_small = QFont()
         self._font_header = QFont()
         self._font_big = QFont()
@@ -160,10 +162,17 @@ class BedTile(QWidget):
             trace.reset(band, ch.ring if ch else None, ch.rate if ch else 1.0)
             self._traces[code] = trace
         self._overlay = self._overlay_items()
+        self._stamp_overlay(None)
         self._mark_dirty(self._layout.waves)
 
     def _mark_dirty(self, rect: QRect) -> None:
-        self._dirty = rect if self._dirty is None else self._dirty.united(rect)
+        self._mark_box(rect.left(), rect.top(), rect.left() + rect.width(), rect.top() + rect.height())
+
+    def _mark_box(self, x0: int, y0: int, x1: int, y1: int) -> None:
+        d = self._dirty
+        self._dirty = (
+            (x0, y0, x1, y1) if d is None else (min(d[0], x0), min(d[1], y0), max(d[2], x1), max(d[3], y1))
+        )
 
     def flush(self) -> None:
         """Ask Qt to repaint what changed this frame, as one rectangle.
@@ -172,7 +181,8 @@ class BedTile(QWidget):
         (~40 µs per image blit instead of ~4 µs), which at 64 beds costs more than the wider blit.
         """
         if self._dirty is not None:
-            self.update(self._dirty)
+            x0, y0, x1, y1 = self._dirty
+            self.update(x0, y0, x1 - x0, y1 - y0)
             self._dirty = None
 
     def advance(self, now: float) -> bool:
@@ -205,9 +215,11 @@ class BedTile(QWidget):
                 lo_hi[x] = max(lo_hi.get(x, 0), width)  # traces with the same sweep share their strips
             if self.measure_latency and trace.newest_time is not None:
                 self.latencies.append(now - trace.newest_time)
+        self._stamp_overlay(lo_hi, painter)
         painter.end()
+        top, bottom = wr.top(), wr.top() + wr.height()
         for x, width in lo_hi.items():
-            self._mark_dirty(QRect(wr.left() + x, wr.top(), width, wr.height()))
+            self._mark_box(wr.left() + x, top, wr.left() + x + width, bottom)
         self.frames_drawn += 1
         return True
 
@@ -266,8 +278,8 @@ class BedTile(QWidget):
         )
         self._image.fill(QColor(0, 0, 0))
         streams = self.hub.streams(self.bed.bed_id)
+        self._fonts_stale = True
         self._rebuild_traces(streams.waves if streams else {})
-        self._fonts_for = None
         super().resizeEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
@@ -285,9 +297,10 @@ class BedTile(QWidget):
         self.menuRequested.emit(self.bed.bed_id, event.globalPos())
 
     def _ensure_fonts(self) -> None:
-        if self._fonts_for == self.size():
+        if not self._fonts_stale:
             return
-        self._fonts_for = self.size()
+        self._fonts_stale = False
+        self._label_images.clear()
         lay = self._layout
         header_px = max(10, int(lay.header.height() * 0.62))
         self._font_header = QFont(self.font())
@@ -430,7 +443,8 @@ class BedTile(QWidget):
         return items
 
     def _paint_wave_overlay(self, p: QPainter, bounds: QRect) -> None:
-        """Labels, calibration pulses and technical messages over the waves, only where repainted."""
+        """Technical messages and the empty-bed text over the waves, only where repainted (labels and
+        calibration pulses live in the backing image, see _stamp_overlay)."""
         t = self._theme
         s = self.summary
         lay = self._layout
@@ -439,13 +453,6 @@ class BedTile(QWidget):
             p.setPen(t.colour("text", "empty_bed"))
             p.drawText(lay.waves, Qt.AlignmentFlag.AlignCenter, "No patient — standby")
             return
-        for trace, label_rect, cal_rect, colour, label in self._overlay:
-            if label_rect.intersects(bounds):
-                p.setFont(self._font_small)
-                p.setPen(colour)
-                p.drawText(label_rect, Qt.AlignmentFlag.AlignLeft, label)
-            if cal_rect is not None and cal_rect.intersects(bounds):
-                self._paint_calibration(p, trace, cal_rect)
         if s.message and s.message_kind is not TechnicalKind.LOW_BATTERY:
             target = lay.waves
             origin = lay.waves.topLeft()
@@ -463,6 +470,46 @@ class BedTile(QWidget):
             p.setFont(self._font_small)
             p.setPen(t.colour("text", "dim"))
             p.drawText(lay.waves, Qt.AlignmentFlag.AlignCenter, "No signal")
+
+    def _stamp_overlay(self, strips: dict[int, int] | None, painter: QPainter | None = None) -> None:
+        """Put trace labels and calibration pulses into the backing image where the sweep has just
+        passed under them (all of them when `strips` is None). Kept in the image, they cost nothing
+        in the frames that only blit it."""
+        if not self._overlay:
+            return
+        self._ensure_fonts()
+        own = painter is None
+        p = QPainter(self._image) if own else painter
+        origin = self._layout.waves.topLeft()
+        for trace, label_rect, cal_rect, colour, label in self._overlay:
+            lr = label_rect.translated(-origin)
+            if strips is None or _overlaps(strips, lr.left(), lr.right()):
+                p.drawImage(lr.topLeft(), self._label_image(label, colour, lr.size()))
+            if cal_rect is not None:
+                cr = cal_rect.translated(-origin)
+                if strips is None or _overlaps(strips, cr.left(), cr.right()):
+                    self._paint_calibration(p, trace, cr)
+        if own:
+            p.end()
+
+    def _label_image(self, label: str, colour: QColor, size: QSize) -> QImage:
+        """A trace label rendered once, on an opaque black box just wide enough for the text: stamped
+        again and again into the backing image it stays the same (a transparent one would thicken)."""
+        key = (label, colour.rgba(), self._font_small.pixelSize())
+        image = self._label_images.get(key)
+        if image is None or image.height() != size.height():
+            width = min(size.width(), QFontMetrics(self._font_small).horizontalAdvance(label) + 4)
+            image = QImage(max(1, width), size.height(), QImage.Format.Format_ARGB32_Premultiplied)
+            image.fill(BLACK)
+            painter = QPainter(image)
+            painter.setFont(self._font_small)
+            painter.setPen(colour)
+            painter.drawText(QRect(0, 0, width, size.height()), Qt.AlignmentFlag.AlignLeft, label)
+            painter.end()
+            if len(self._label_images) > 32:  # labels change with gain and lead; keep the cache small
+                self._label_images.clear()
+            self._label_images[key] = image
+        return image
 
     def _paint_calibration(self, p: QPainter, trace: SweepTrace, cal: QRect) -> None:
         """The 1 mV calibration pulse at the right edge of the ECG band, at the trace's scale."""
@@ -529,6 +576,11 @@ class BedTile(QWidget):
         text, font = fit_text(v.text, value_font, target_px, value_rect.width())
         p.setFont(font)
         p.drawText(value_rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter), text)
+
+
+def _overlaps(strips: dict[int, int], left: int, right: int) -> bool:
+    """Whether any strip (x, width) covers a column from `left` to `right` inclusive."""
+    return any(x <= right and x + width > left for x, width in strips.items())
 
 
 def numeric_cells(r: QRect, count: int) -> list[QRectF]:
