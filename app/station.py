@@ -26,6 +26,7 @@ from wardwatch.app.domain import (
     TechnicalKind,
 )
 from wardwatch.app.hub import StreamHub
+from wardwatch.app.record_queries import RecordQueries
 from wardwatch.app.sources import SourceContext, make_source
 from wardwatch.app.supervisor import Supervisor
 from wardwatch.devices.base import SharedRunner, Source, SourceError
@@ -112,6 +113,7 @@ class Station:
         self.ward_listeners: list[Callable[[WardChange], None]] = []
         # what the status bar says about the encrypted record (set by whoever attaches one)
         self.recording = "off"
+        self.queries = RecordQueries()
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -132,6 +134,7 @@ class Station:
             source.stop()
         self.sources.clear()
         self.runner.stop()
+        self.queries.shutdown()
 
     # -- beds ----------------------------------------------------------------------------------------
     def _monitored_beds(self) -> list[str]:

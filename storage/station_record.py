@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wardwatch.app.domain import TechnicalKind
+from wardwatch.app.record_queries import JournalLine
 from wardwatch.app.station import Station, WardChange
 from wardwatch.storage.database import Record, open_record
 from wardwatch.storage.reader import RecordReader
@@ -69,5 +70,14 @@ def attach_record(
     writer.start()
     recorder.start()
     station.recording = "on"
+    reader = RecordReader(record.engine)
+
+    def journal(start: float, end: float) -> list[JournalLine]:
+        return [
+            JournalLine(e.time, e.bed, e.kind, e.key, e.priority, e.user, e.detail)
+            for e in reader.events(None, start, end)
+        ]
+
+    station.queries.journal = journal
     log.info("recording into %s", record.path)
-    return StationRecord(record, writer, recorder, RecordReader(record.engine))
+    return StationRecord(record, writer, recorder, reader)

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 from wardwatch.app.alarms.display import clock_text, state_text
 from wardwatch.app.alarms.model import Alarm, AlarmSnapshot, State
+from wardwatch.ui.record_history import JournalQuery, RecordHistory
 
 COLUMNS = ("Bed", "Alarm", "Priority", "Condition since", "Raised", "State")
 
@@ -64,6 +65,7 @@ class AlarmsDialog(QDialog):
         acknowledge: Callable[[int], None],
         open_bed: Callable[[str], None],
         parent: QWidget | None = None,
+        history: JournalQuery | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Alarms")
@@ -77,6 +79,10 @@ class AlarmsDialog(QDialog):
         self.held = self._table()
         self.tabs.addTab(self.active, "Active")
         self.tabs.addTab(self.held, "Held back")
+        self.history: RecordHistory | None = None
+        if history is not None:
+            self.history = RecordHistory(history, lambda: dict(labels()))
+            self.tabs.addTab(self.history, "History (24 h, from the record)")
         self.reason = QTextBrowser()
         self.reason.setMinimumHeight(170)
         self.ack_button = QPushButton("Acknowledge selected")

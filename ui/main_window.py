@@ -302,6 +302,7 @@ class MainWindow(QMainWindow):
                 lambda alarm_id: self.station.alarms.acknowledge(alarm_id, self.user),
                 self.open_bed,
                 self,
+                history=self.station.queries.journal_between if self.station.queries.available else None,
             )
             self._alarms_dialog = dialog
         if held_back:
