@@ -40,11 +40,19 @@ class RecordQueries:
     def journal_between(self, start: float, end: float) -> Future[list[JournalLine]]:
         """The recorded journal from `start` to `end`, newest first (an empty list without a record)."""
         source = self.journal
+        done: Future[list[JournalLine]] = Future()
         if source is None:
-            done: Future[list[JournalLine]] = Future()
             done.set_result([])
             return done
-        return self._pool.submit(lambda: sorted(source(start, end), key=lambda j: j.time, reverse=True))
+        try:
+            return self._pool.submit(lambda: sorted(source(start, end), key=lambda j: j.time, reverse=True))
+        except RuntimeError:  # the station has stopped: a screen still open gets an answer, not a crash
+            done.set_exception(RecordClosedError("the station has stopped reading its record"))
+            return done
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class RecordClosedError(RuntimeError):
+    pass

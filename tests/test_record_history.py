@@ -43,10 +43,14 @@ def test_the_history_tab_shows_recorded_events_read_off_the_gui_thread(qtbot, tm
         texts = [table.item(0, c).text() for c in range(table.columnCount())]
         assert "Bed 1" in texts and "acknowledged" in texts and "spo2_low" in texts and "nurse-a" in texts
         assert threads and all(name.startswith("record-reader") for name in threads)
+        dialog.close()
     finally:
         win.stop()
         station.stop()
         record.close()
+    # a screen left open after the station stopped gets a plain answer, never an exception
+    late = station.queries.journal_between(0.0, 1.0)
+    assert late.exception() is not None
 
 
 def test_without_a_record_the_dialog_has_no_history_tab(qtbot):
