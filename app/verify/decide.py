@@ -102,11 +102,20 @@ def _usual_beats_text(gaps: Mapping[str, Stretch]) -> str:
     return f"the patient's usual QRS recurs at least every {_longest(gaps).length:.1f} s on leads {leads}"
 
 
+def _kept_pace(pulses: list[Beats], stretch: Stretch) -> Beats | None:
+    """The first pulse channel that kept the patient's usual pace and strength through `stretch`."""
+    return next((b for b in pulses if pulse_kept_pace(b, stretch, BASELINE_END_S)), None)
+
+
 def _rate_text(beats: Beats, since: float) -> str:
     how = "pulsatile" if beats.name in PULSE_NAMES else "regular"
     return f"{beats.name} {how} at {beats.after(since).rate():.0f}/min"
 
 
+_SHORT_NAMES: Mapping[ArrhythmiaType, str] = {
+    ArrhythmiaType.VENTRICULAR_TACHYCARDIA: "VT",
+    ArrhythmiaType.VENTRICULAR_FLUTTER_FIB: "VF",
+}
 _USUAL_BEAT_LIMITS: Mapping[ArrhythmiaType, float] = {
     ArrhythmiaType.VENTRICULAR_TACHYCARDIA: VT_USUAL_GAP_S,
     ArrhythmiaType.ASYSTOLE: STANDSTILL_USUAL_GAP_S,
@@ -207,29 +216,27 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
         # run of ventricular beats fills and ejects differently, so it leaves early, late, weak or
         # missing pulses behind (every true VT with a pulse channel in the PhysioNet 2015 set does)
         last = Stretch(max(0.0, duration - EVENT_S), duration)
-        for b in pulses:
-            if pulse_kept_pace(b, signals[b.name], fs, last, BASELINE_END_S):
-                return Verdict(
-                    kind,
-                    False,
-                    f"VT not confirmed: {b.name} kept the patient's usual pace and strength through the "
-                    f"last {last.length:.0f} s",
-                    evidence,
-                )
+        if (b := _kept_pace(pulses, last)) is not None:
+            return Verdict(
+                kind,
+                False,
+                f"VT not confirmed: {b.name} kept the patient's usual pace and strength through the "
+                f"last {last.length:.0f} s",
+                evidence,
+            )
         # where the usual QRS vanished (on every lead that gives one) is where a run would be: a pulse
         # that kept its usual pace and strength right through that stretch says the heart did too
         usable = [b for b in ecg if not b.flat and b.missing <= 0.05]
         if usual and len(usual) == len(usable):
             stretch = _longest(usual)
-            for b in pulses:
-                if pulse_kept_pace(b, signals[b.name], fs, stretch, BASELINE_END_S):
-                    return Verdict(
-                        kind,
-                        False,
-                        f"VT not confirmed: {b.name} kept its usual pace and strength through the "
-                        f"{stretch.length:.1f} s where the ECG changed",
-                        evidence,
-                    )
+            if (b := _kept_pace(pulses, stretch)) is not None:
+                return Verdict(
+                    kind,
+                    False,
+                    f"VT not confirmed: {b.name} kept its usual pace and strength through the "
+                    f"{stretch.length:.1f} s where the ECG changed",
+                    evidence,
+                )
         if len(leads) >= 2 and all(
             float(run_rates(b.after(since), 5).max(initial=0.0)) < 95.0 for b in leads
         ):
@@ -264,9 +271,7 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
     if len(usual) >= 2:
         evidence["usual QRS longest gap s"] = round(_longest(usual).length, 2)
         if _longest(usual).length <= _USUAL_BEAT_LIMITS[kind]:
-            name = "VT" if kind is ArrhythmiaType.VENTRICULAR_TACHYCARDIA else label
-            if kind is ArrhythmiaType.VENTRICULAR_FLUTTER_FIB:
-                name = "VF"
+            name = _SHORT_NAMES.get(kind, label)
             return Verdict(kind, False, f"{name} not confirmed: {_usual_beats_text(usual)}", evidence)
 
     return Verdict(kind, True, f"{label}: no signal contradicts it", evidence)

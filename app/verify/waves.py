@@ -53,6 +53,7 @@ class Beats:
     missing: float  # fraction of NaN samples
     flat: bool
     widths: FloatArray  # QRS width per beat (ECG only), seconds
+    rises: FloatArray  # rise of each pulse from the low before it (PLETH/ABP only), band-passed units
 
     @property
     def rr(self) -> FloatArray:
@@ -75,7 +76,15 @@ class Beats:
 
     def after(self, since: float) -> Beats:
         keep = self.times >= since
-        return Beats(self.name, self.times[keep], self.duration, self.missing, self.flat, self.widths[keep])
+        return Beats(
+            self.name,
+            self.times[keep],
+            self.duration,
+            self.missing,
+            self.flat,
+            self.widths[keep],
+            self.rises[keep],
+        )
 
 
 def saturated(y: FloatArray) -> bool:
@@ -95,7 +104,7 @@ def ecg_beats(name: str, x: npt.ArrayLike, fs: float) -> Beats:
     spread = float(np.percentile(y, 99) - np.percentile(y, 1)) if len(y) else 0.0
     flat = spread < 0.05 or missing > 0.5 or saturated(y)  # mV: no usable ECG on this lead
     if flat or len(y) < int(fs):
-        return Beats(name, np.empty(0), duration, missing, True, np.empty(0))
+        return Beats(name, np.empty(0), duration, missing, True, np.empty(0), np.empty(0))
     band = sosfiltfilt(_band(5.0, 20.0, fs), y)
     energy = np.convolve(
         np.abs(np.diff(band, prepend=band[0])), np.ones(int(0.08 * fs)) / int(0.08 * fs), "same"
@@ -107,7 +116,7 @@ def ecg_beats(name: str, x: npt.ArrayLike, fs: float) -> Beats:
     peaks = peaks[energy[peaks] > 4.0 * floor]
     wide = sosfiltfilt(_band(1.0, 30.0, fs), y)
     widths = np.array([_qrs_width(wide, int(p), fs) for p in peaks])
-    return Beats(name, peaks / fs, duration, missing, False, widths)
+    return Beats(name, peaks / fs, duration, missing, False, widths, np.zeros(len(peaks)))
 
 
 def _qrs_width(y: FloatArray, p: int, fs: float) -> float:
@@ -134,11 +143,19 @@ def pulse_beats(name: str, x: npt.ArrayLike, fs: float) -> Beats:
     minimum = 8.0 if name == "ABP" else 1e-3  # mmHg of pulse pressure; PLETH is in arbitrary units
     flat = spread < minimum or missing > 0.5 or saturated(y)
     if flat or len(y) < int(fs):
-        return Beats(name, np.empty(0), duration, missing, True, np.empty(0))
+        return Beats(name, np.empty(0), duration, missing, True, np.empty(0), np.empty(0))
     band = sosfiltfilt(_band(0.5, 8.0, fs), y)
     prominence = 0.35 * float(np.percentile(band, 95) - np.percentile(band, 5))
     peaks, _ = find_peaks(band, prominence=prominence, distance=int(0.3 * fs))
-    return Beats(name, peaks / fs, duration, missing, False, np.zeros(len(peaks)))
+    return Beats(name, peaks / fs, duration, missing, False, np.zeros(len(peaks)), _rises(band, peaks, fs))
+
+
+def _rises(band: FloatArray, peaks: IntArray, fs: float) -> FloatArray:
+    """Each pulse's rise from the lowest point in the half-interval before it."""
+    if len(peaks) < 2:
+        return np.zeros(len(peaks))
+    half = max(1, int(0.5 * float(np.median(np.diff(peaks / fs))) * fs))
+    return np.array([band[p] - band[max(0, p - half) : p + 1].min() for p in peaks])
 
 
 def is_clean_rhythm(beats: Beats, since: float, max_cv: float = 0.2) -> bool:
@@ -248,20 +265,23 @@ def usual_beat_gap(
     if spread <= 0:
         return None
     unit = (template - template.mean()) / spread
-    seg_z = segments - segments.mean(axis=1, keepdims=True)
-    seg_sd = seg_z.std(axis=1)
-    seg_corr = (seg_z @ unit) / (2 * h) / np.maximum(seg_sd, 1e-12)
+    seg_corr, _ = _correlations(segments, unit)
     if float(np.median(seg_corr)) < TEMPLATE_CONSISTENCY:
         return None
-    views = np.lib.stride_tricks.sliding_window_view(wave[start - h :], 2 * h)
-    sd = views.std(axis=1)
-    corr = ((views - views.mean(axis=1, keepdims=True)) @ unit) / (2 * h) / np.maximum(sd, 1e-12)
+    corr, sd = _correlations(np.lib.stride_tricks.sliding_window_view(wave[start - h :], 2 * h), unit)
     size = sd / spread
     alike = (corr > MATCH_CORRELATION) & (size > MATCH_AMPLITUDE[0]) & (size < MATCH_AMPLITUDE[1])
     matches, _ = find_peaks(np.where(alike, corr, 0.0), distance=max(1, int(0.2 * fs)))
     edges = np.concatenate(([0.0], matches / fs, [len(corr) / fs])) + (n / fs - recent_s)
     i = int(np.argmax(np.diff(edges)))
     return Stretch(float(edges[i]), float(edges[i + 1]))
+
+
+def _correlations(rows: FloatArray, unit: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Normalised correlation of each row with a zero-mean, unit-spread template, and each row's spread."""
+    sd = rows.std(axis=1)
+    corr = ((rows - rows.mean(axis=1, keepdims=True)) @ unit) / len(unit) / np.maximum(sd, 1e-12)
+    return corr, sd
 
 
 # Ventricular beats fill and eject differently: their pulses come early or late, weak or not at all.
@@ -271,20 +291,7 @@ PULSE_STRENGTH = (0.7, 1.4)  # each pulse's rise, as a fraction of the usual one
 PULSE_TRANSIT_S = (0.2, 0.6)  # a beat's pulse reaches the finger or the arterial line this much later
 
 
-def pulse_rises(beats: Beats, x: npt.ArrayLike, fs: float) -> FloatArray:
-    """Each pulse's rise from the lowest point in the half-interval before it (band-passed wave)."""
-    if len(beats.times) < 2:
-        return np.zeros(len(beats.times))
-    y, _ = fill_gaps(x)
-    wave = sosfiltfilt(_band(0.5, 8.0, fs), y)
-    half = max(1, int(0.5 * float(np.median(beats.rr)) * fs))
-    peaks = np.round(beats.times * fs).astype(np.int64)
-    return np.array([wave[p] - wave[max(0, p - half) : p + 1].min() for p in peaks])
-
-
-def pulse_kept_pace(
-    beats: Beats, x: npt.ArrayLike, fs: float, stretch: Stretch, baseline_end_s: float
-) -> bool:
+def pulse_kept_pace(beats: Beats, stretch: Stretch, baseline_end_s: float) -> bool:
     """Whether the pulse went on at its usual pace and strength through `stretch` (shifted by transit
     time), judged against the pulses before `baseline_end_s` seconds from the end."""
     if beats.flat or beats.missing > 0.05:
@@ -293,7 +300,7 @@ def pulse_kept_pace(
     usual = beats.times < limit
     if usual.sum() < 6:
         return False
-    rises = pulse_rises(beats, x, fs)
+    rises = beats.rises
     usual_rr = float(np.median(np.diff(beats.times[usual])))
     usual_rise = float(np.median(rises[usual][1:]))
     lo, hi = stretch.start + PULSE_TRANSIT_S[0], min(beats.duration, stretch.end + PULSE_TRANSIT_S[1])
