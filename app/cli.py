@@ -81,6 +81,13 @@ def _record_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     )
 
 
+def _record_command_options(parser: argparse.ArgumentParser) -> None:
+    """What every command that opens the record (without running the station) takes."""
+    parser.add_argument("--data-dir", type=Path, default=None, metavar="DIR", help="where the database lives")
+    parser.add_argument("--config", type=Path, default=None, metavar="FILE", help="configuration file (TOML)")
+    _record_options(parser, suppress=False)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wardwatch",
@@ -153,10 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("upgrade", "create the database or migrate it to this version's schema"),
         ("check", "open the database and run SQLite's integrity check"),
     ):
-        p = db_sub.add_parser(name, help=text)
-        p.add_argument("--data-dir", type=Path, default=None, metavar="DIR", help="where the database lives")
-        p.add_argument("--config", type=Path, default=None, metavar="FILE", help="configuration file (TOML)")
-        _record_options(p, suppress=False)
+        _record_command_options(db_sub.add_parser(name, help=text))
 
     export = sub.add_parser("export", help="export waveforms, trends or events of a period from the record")
     export.add_argument("what", choices=("waves", "trends", "events"))
@@ -180,9 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text)
         p.add_argument("path", type=Path, metavar="PATH")
     for p in (export, sub.choices["backup"], sub.choices["restore"]):
-        p.add_argument("--data-dir", type=Path, default=None, metavar="DIR", help="where the database lives")
-        p.add_argument("--config", type=Path, default=None, metavar="FILE", help="configuration file (TOML)")
-        _record_options(p, suppress=False)
+        _record_command_options(p)
 
     storage = bench_sub.add_parser("storage", help="record ingest, size on disk and query times")
     storage.add_argument("--beds", type=int, default=32)
@@ -536,7 +538,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code
     except RecordError as exc:
         print(f"wardwatch: {exc}", file=sys.stderr)
-        return int(getattr(exc, "exit_code", 1))
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # last resort: log the traceback, show one line

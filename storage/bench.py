@@ -73,7 +73,7 @@ def _ingest(path: Path, key_file: Path, beds: int, minutes: float, seed: int) ->
                 per_block = int(BLOCK_S * rate)
                 for i in range(0, len(samples), per_block):
                     block = samples[i : i + per_block]
-                    writer.put(wave_row(bed, code, rate, unit, np.array([base + i / rate]), block))
+                    writer.put(wave_row(bed, code, rate, unit, base + i / rate, block))
             values = np.full(60, 80.0, np.float32) + np.arange(60, dtype=np.float32) % 3
             for code in NUMERIC_CODES:
                 writer.put(trend_row(bed, int(code), int(base // 60), values))
@@ -143,9 +143,7 @@ def _build_big(path: Path, key_file: Path, beds: int, hours: float, seed: int) -
         for code, rate, unit, samples in waves[b]:
             per_block = int(BLOCK_S * rate)
             for i in range(0, len(samples), per_block):
-                row = wave_row(
-                    f"bed{b + 1:02d}", code, rate, unit, np.array([i / rate]), samples[i : i + per_block]
-                )
+                row = wave_row(f"bed{b + 1:02d}", code, rate, unit, i / rate, samples[i : i + per_block])
                 per_bed.append(row.values)
         encoded.append(per_bed)
     columns = ("bed_id", "code", "t0", "t_end", "rate", "unit", "count", "gain", "offset", "data")

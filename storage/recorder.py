@@ -13,7 +13,6 @@ import logging
 import math
 import queue
 import threading
-from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -47,14 +46,12 @@ class _WaveTap:
         return float(self.times[-1][-1] - self.times[0][0]) + 1.0 / max(self.rate, 1e-9)
 
 
-def wave_row(
-    bed: str, code: int, rate: float, unit: str, times: npt.NDArray[np.float64], values: npt.ArrayLike
-) -> Row:
-    """One full-disclosure block. Samples are taken as evenly spaced from the first one's time: the
-    hub's rings hold blocks laid out that way (a device's own gaps become NaN at the source)."""
+def wave_row(bed: str, code: int, rate: float, unit: str, t0: float, values: npt.ArrayLike) -> Row:
+    """One full-disclosure block of evenly spaced samples from time `t0`: the hub's rings hold blocks
+    laid out that way (a device's own gaps become NaN at the source)."""
     samples = np.asarray(values, np.float32)
     gain, offset, data = encode_wave(samples)
-    t0 = float(times[0])
+    t0 = float(t0)
     return Row(
         schema.waveforms,
         {
@@ -140,13 +137,11 @@ class Recorder:
         hub: StreamHub,
         writer: RecordWriter,
         alarm_journal: queue.SimpleQueue[AlarmEvent] | None = None,
-        on_alarm_recorded: Callable[[AlarmEvent, Future[None]], None] | None = None,
     ) -> None:
         self._hub = hub
         self._writer = writer
         self._events = hub.subscribe()
         self._alarms = alarm_journal
-        self._on_alarm_recorded = on_alarm_recorded
         self._taps: dict[tuple[str, int], _WaveTap] = {}
         self._trends = TrendBuilder()
         self._stop = threading.Event()
@@ -224,9 +219,7 @@ class Recorder:
                 event = self._alarms.get_nowait()
             except queue.Empty:
                 return
-            future = self._writer.put_critical(alarm_event_row(event))
-            if self._on_alarm_recorded is not None:
-                self._on_alarm_recorded(event, future)
+            self._writer.put_critical(alarm_event_row(event))
 
     def _drain_events(self) -> None:
         while True:
@@ -274,4 +267,4 @@ class Recorder:
         step = 1.0 / tap.rate
         breaks = np.flatnonzero(np.abs(np.diff(times) - step) > 0.5 * step) + 1
         for seg_t, seg_v in zip(np.split(times, breaks), np.split(values, breaks), strict=True):
-            self._writer.put(wave_row(bed, code, tap.rate, tap.unit, seg_t, seg_v))
+            self._writer.put(wave_row(bed, code, tap.rate, tap.unit, float(seg_t[0]), seg_v))

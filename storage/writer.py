@@ -78,7 +78,6 @@ class RecordWriter:
         self._batch_s = batch_s
         self._queue: queue.SimpleQueue[tuple[Row, Future[None] | None] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
         self._critical_backlog = _Pending()
         self._failing_since: float | None = None
         self._dropped = 0
@@ -107,7 +106,6 @@ class RecordWriter:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Write what is queued, then end."""
-        self._stopping.set()
         self._queue.put(None)
         if self._thread is not None:
             self._thread.join(timeout)

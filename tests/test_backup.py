@@ -28,7 +28,7 @@ KEEP_ALL = Retention(waveforms_s=1e10, trends_s=1e10)
 def block(i: int, bed: str = "bed01") -> dict[str, object]:
     """Row values of the i-th 1 s ECG block."""
     t = T0 + i + np.arange(250) / 250.0
-    return wave_row(bed, ECG, 250.0, "mV", t, np.sin(t)).values
+    return wave_row(bed, ECG, 250.0, "mV", float(t[0]), np.sin(t)).values
 
 
 def add_blocks(record: Record, first: int, count: int) -> None:
@@ -67,7 +67,7 @@ def test_backup_taken_while_the_writer_writes_is_encrypted_intact_and_holds_the_
     def keep_writing() -> None:
         i = 0
         while not stop.is_set():
-            writer.put(wave_row("bed01", ECG, 250.0, "mV", T0 + i + np.arange(250) / 250.0, np.zeros(250)))
+            writer.put(wave_row("bed01", ECG, 250.0, "mV", T0 + i, np.zeros(250)))
             i += 1
             stop.wait(0.002)
 

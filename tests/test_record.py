@@ -186,10 +186,7 @@ def test_retention_purges_expired_waveforms_and_trends_in_slices(tmp_path, key_f
         writer = RecordWriter(
             record.engine, Retention(waveforms_s=3600.0, trends_s=7200.0), clock=lambda: now
         )
-        rows = [
-            wave_row("bed01", 1, 250.0, "mV", np.array([now - 7200.0 + 4 * i]), np.zeros(1000))
-            for i in range(1800)
-        ]
+        rows = [wave_row("bed01", 1, 250.0, "mV", now - 7200.0 + 4 * i, np.zeros(1000)) for i in range(1800)]
         writer.start()
         writer.put_many(rows)
         assert writer.flush()
@@ -248,7 +245,7 @@ writer.start()
 start = int(sys.argv[3])
 for i in range(start, start + 10**6):
     noise = np.random.default_rng(i).normal(size=1000)
-    writer.put(wave_row("bed01", 1, 250.0, "mV", np.array([2e9 + i]), noise))
+    writer.put(wave_row("bed01", 1, 250.0, "mV", 2e9 + i, noise))
     future = writer.put_critical(Row(schema.alarm_events, {
         "time": 2e9 + i, "bed_id": "bed01", "alarm_id": i, "key": "hr_high", "priority": "high",
         "action": "raised", "user": "station", "detail": ""}))
@@ -307,14 +304,14 @@ i = 0
 deadline = time.time() + 30
 while not states and time.time() < deadline:
     noise = np.random.default_rng(i).normal(size=2000)
-    writer.put(wave_row("bed01", 1, 250.0, "mV", np.array([2e9 + i]), noise))
+    writer.put(wave_row("bed01", 1, 250.0, "mV", 2e9 + i, noise))
     i += 1
     time.sleep(0.001)
 event = writer.put_critical(Row(schema.alarm_events, {"time": 2e9, "bed_id": "bed01", "alarm_id": 1,
     "key": "spo2_low", "priority": "high", "action": "raised", "user": "station", "detail": ""}))
 resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))  # space returns
 event.result(30)
-writer.put(wave_row("bed01", 1, 250.0, "mV", np.array([3e9]), np.zeros(100)))
+writer.put(wave_row("bed01", 1, 250.0, "mV", 3e9, np.zeros(100)))
 writer.flush()
 writer.stop()
 print(json.dumps({"states": states}))
