@@ -373,7 +373,6 @@ def parse_time(text: str | None, default: float) -> float:
 def cmd_export(args: argparse.Namespace) -> int:
     from wardwatch.storage import export
     from wardwatch.storage.database import open_for_reading
-    from wardwatch.storage.reader import RecordReader
 
     loaded = _load(args)
     end = parse_time(args.end, time.time())
@@ -387,7 +386,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     (args.out if wfdb_out else args.out.parent).mkdir(parents=True, exist_ok=True)
     record = open_for_reading(resolve_data_dir(loaded.config), key_file=args.key_file)
     try:
-        reader = RecordReader(record.engine)
+        reader = record.reader()
         try:
             if args.what == "events":
                 export.export_events_csv(reader, bed, start, end, args.out)

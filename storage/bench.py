@@ -24,7 +24,6 @@ from wardwatch.devices.simulator.patient import SimulatedPatient
 from wardwatch.storage import schema
 from wardwatch.storage.database import open_record
 from wardwatch.storage.keys import DatabaseKey, write_key_file
-from wardwatch.storage.reader import RecordReader
 from wardwatch.storage.recorder import BLOCK_S, trend_row, wave_row
 from wardwatch.storage.writer import RecordWriter, Retention
 
@@ -107,7 +106,7 @@ def _queries(path: Path, key_file: Path, minutes: float) -> dict[str, float]:
     with record.engine.begin() as conn:
         conn.execute(text("DELETE FROM trends WHERE bed_id = 'bed01'"))
         conn.execute(insert(schema.trends), rows)
-    reader = RecordReader(record.engine)
+    reader = record.reader()
     end = day_start + 86400.0
     trend_ms, snippet_ms = [], []
     rng = np.random.default_rng(0)
@@ -187,7 +186,7 @@ def _open_ready(path: Path, key_file: Path) -> float:
     """Open the big record as the station does (key, lock, schema check) and read the newest trend."""
     t = time.perf_counter()
     record = open_record(path, key_file=key_file)
-    reader = RecordReader(record.engine)
+    reader = record.reader()
     reader.trend("bed01", int(MdcCode.ECG_HEART_RATE), T0 - 120.0, T0)
     elapsed = time.perf_counter() - t
     record.close()

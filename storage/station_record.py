@@ -70,7 +70,7 @@ def attach_record(
     writer.start()
     recorder.start()
     station.recording = "on"
-    reader = RecordReader(record.engine)
+    reader = record.reader()
 
     def journal(start: float, end: float) -> list[JournalLine]:
         return [

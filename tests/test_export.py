@@ -129,7 +129,7 @@ def record(tmp_path: Path) -> Iterator[Record]:
 
 @pytest.fixture
 def reader(record: Record) -> RecordReader:
-    return RecordReader(record.engine)
+    return record.reader()
 
 
 def edf_start(path: Path) -> float:

@@ -21,7 +21,6 @@ from wardwatch.storage import schema
 from wardwatch.storage.database import head_revision, integrity_ok, open_record
 from wardwatch.storage.errors import KeyFileError, KeyMissingError, LockedError, WrongKeyError
 from wardwatch.storage.keys import DatabaseKey, read_key_file, write_key_file
-from wardwatch.storage.reader import RecordReader
 from wardwatch.storage.recorder import wave_row
 from wardwatch.storage.station_record import attach_record
 from wardwatch.storage.writer import RecordWriter, Retention, Row, purge_slice
@@ -160,7 +159,7 @@ def test_a_running_station_records_waves_trends_alarms_and_admissions(tmp_path, 
         rec.close()
     record = open_record(tmp_path / "data", key_file=key_file)
     try:
-        reader = RecordReader(record.engine)
+        reader = record.reader()
         waves = reader.waves("bed01", t0, t0 + 30.0)
         assert {r.rate for r in waves.values()} >= {250.0, 125.0}
         ecg = max(waves.values(), key=lambda s: s.rate)
@@ -336,7 +335,7 @@ def test_a_full_disk_stops_recording_visibly_and_recording_resumes_with_the_gap_
     record = open_record(data, key_file=key_file)
     try:
         assert integrity_ok(record.engine)
-        reader = RecordReader(record.engine)
+        reader = record.reader()
         assert len(reader.gaps()) >= 1
         with record.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT count(*) FROM alarm_events").scalar() == 1

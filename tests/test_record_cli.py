@@ -9,7 +9,6 @@ from test_cli import run
 from wardwatch.storage.database import open_record
 from wardwatch.storage.errors import KeyFileError, LockedError, NoKeyringError, WrongKeyError
 from wardwatch.storage.keys import DatabaseKey, write_key_file
-from wardwatch.storage.reader import RecordReader
 
 
 def _key(tmp_path: Path, name: str = "station.key") -> Path:
@@ -71,7 +70,7 @@ def test_a_headless_station_records_into_the_encrypted_database(tmp_path):
     assert "Not recording" not in result.stderr
     record = open_record(data, key_file=key)
     try:
-        reader = RecordReader(record.engine)
+        reader = record.reader()
         with record.engine.connect() as conn:
             first, last = conn.exec_driver_sql("SELECT min(t0), max(t_end) FROM waveforms").one()
         assert last - first > 10.0
