@@ -32,7 +32,7 @@ from wardwatch.app.supervisor import Supervisor
 from wardwatch.devices.base import SharedRunner, Source, SourceError
 
 if TYPE_CHECKING:  # the analysis stack is loaded only if it can be (see make_analyser)
-    from wardwatch.app.alarms.arrhythmia import AnalysisPool
+    from wardwatch.app.alarms.analysis_worker import AnalysisWorker
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +41,12 @@ SourceMaker = Callable[[str, str, SourceContext], Source]
 
 def make_analyser(
     hub: StreamHub, settings_for: Callable[[str], AlarmSettings]
-) -> tuple[AnalysisPool | None, Analyser]:
+) -> tuple[AnalysisWorker | None, Analyser]:
     """The live arrhythmia analysis, in a worker process. If it cannot be loaded the station still
     runs, and every monitored bed shows "Arrhythmia analysis off": never a silent absence."""
     try:
-        from wardwatch.app.alarms.arrhythmia import AnalysisPool, BedAnalyser
+        from wardwatch.app.alarms.analysis_worker import AnalysisWorker
+        from wardwatch.app.alarms.bed_analyser import BedAnalyser
     except ImportError as exc:
         log.error("arrhythmia analysis unavailable: %s", exc)
         reason = f"not installed ({exc.name})"
@@ -54,8 +55,8 @@ def make_analyser(
             raise RuntimeError(reason)
 
         return None, unavailable
-    pool = AnalysisPool()
-    return pool, BedAnalyser(hub, settings_for, pool)
+    worker = AnalysisWorker()
+    return worker, BedAnalyser(hub, settings_for, worker)
 
 
 class WardError(Exception):

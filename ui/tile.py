@@ -39,6 +39,7 @@ ECG_SWEEP_S = 6.0
 PLAYOUT_MIN_BURST_S = 0.1
 PLAYOUT_MARGIN_S = 0.015
 RESP_SWEEP_S = 12.0
+LABEL_SIZE = QSize(90, 16)  # at most: a label's box is as wide as its text
 
 LINK_COLOURS = {
     LinkState.CONNECTED: "link_ok",
@@ -66,6 +67,19 @@ def trace_scale(code: MdcCode) -> TraceScale:
 
 def sweep_seconds(code: MdcCode) -> float:
     return RESP_SWEEP_S if code is MdcCode.RESP else ECG_SWEEP_S
+
+
+@dataclass(frozen=True, slots=True)
+class OverlayStamp:
+    """A trace's label (and the ECG's calibration pulse) kept in the tile's backing image, with the
+    columns they cover as plain ints (image coordinates) for the per-frame check."""
+
+    trace: SweepTrace
+    label: QImage
+    label_at: QPoint
+    label_x: tuple[int, int]  # first and last column
+    cal: QRect | None
+    cal_x: tuple[int, int]
 
 
 @dataclass(slots=True)
@@ -109,7 +123,7 @@ class BedTile(QWidget):
         )
         self._image.fill(QColor(0, 0, 0))
         self._traces: dict[MdcCode, SweepTrace] = {}
-        self._overlay: list[tuple[SweepTrace, QRect, QRect | None, QColor, str]] = []
+        self._overlay: list[OverlayStamp] = []
         # the bounding box of what changed this frame, as plain ints (QRect.united per strip costs more)
         self._dirty: tuple[int, int, int, int] | None = None
         self._label_images: dict[tuple[str, int, int], QImage] = {}
@@ -424,13 +438,13 @@ class BedTile(QWidget):
             t.colour("state", "failed_fg" if failed else "technical_fg"),
         )
 
-    def _overlay_items(self) -> list[tuple[SweepTrace, QRect, QRect | None, QColor, str]]:
-        """Per trace: label rect, calibration rect (ECG), colour and label, in widget coordinates."""
+    def _overlay_items(self) -> list[OverlayStamp]:
+        """Per trace: its label (and the ECG's calibration pulse), placed in image coordinates."""
+        self._ensure_fonts()
         items = []
-        origin = self._layout.waves.topLeft()
         streams = self.hub.streams(self.bed.bed_id)
         for code, trace in self._traces.items():
-            band = trace.band.translated(origin)
+            band = trace.band
             label = info(code).label
             cal = None
             if is_ecg(code):
@@ -439,7 +453,18 @@ class BedTile(QWidget):
                 label = f"{lead}  x{trace.scale.gain:g}"
                 cal = QRect(band.right() - 16, band.top(), 16, band.height())
             colour = self._theme.parameter(info(code).colour)
-            items.append((trace, QRect(band.left() + 4, band.top(), 90, 16), cal, colour, label))
+            image = self._label_image(label, colour, LABEL_SIZE)
+            x = band.left() + 4
+            items.append(
+                OverlayStamp(
+                    trace,
+                    image,
+                    QPoint(x, band.top()),
+                    (x, x + image.width() - 1),
+                    cal,
+                    (cal.left(), cal.right()) if cal is not None else (1, 0),
+                )
+            )
         return items
 
     def _paint_wave_overlay(self, p: QPainter, bounds: QRect) -> None:
@@ -474,21 +499,25 @@ class BedTile(QWidget):
     def _stamp_overlay(self, strips: dict[int, int] | None, painter: QPainter | None = None) -> None:
         """Put trace labels and calibration pulses into the backing image where the sweep has just
         passed under them (all of them when `strips` is None). Kept in the image, they cost nothing
-        in the frames that only blit it."""
+        in the frames that only blit it; the check runs on plain ints, so most frames make no Qt call
+        here at all."""
         if not self._overlay:
             return
-        self._ensure_fonts()
+        due = []
+        for stamp in self._overlay:
+            label_due = strips is None or _overlaps(strips, *stamp.label_x)
+            cal_due = stamp.cal is not None and (strips is None or _overlaps(strips, *stamp.cal_x))
+            if label_due or cal_due:
+                due.append((stamp, label_due, cal_due))
+        if not due:
+            return
         own = painter is None
         p = QPainter(self._image) if own else painter
-        origin = self._layout.waves.topLeft()
-        for trace, label_rect, cal_rect, colour, label in self._overlay:
-            lr = label_rect.translated(-origin)
-            if strips is None or _overlaps(strips, lr.left(), lr.right()):
-                p.drawImage(lr.topLeft(), self._label_image(label, colour, lr.size()))
-            if cal_rect is not None:
-                cr = cal_rect.translated(-origin)
-                if strips is None or _overlaps(strips, cr.left(), cr.right()):
-                    self._paint_calibration(p, trace, cr)
+        for stamp, label_due, cal_due in due:
+            if label_due:
+                p.drawImage(stamp.label_at, stamp.label)
+            if cal_due and stamp.cal is not None:
+                self._paint_calibration(p, stamp.trace, stamp.cal)
         if own:
             p.end()
 
