@@ -59,7 +59,7 @@ class FrameStats(QObject):
         self.tick_ms: list[float] = []  # copying samples out of the hub and drawing them into the images
         self.paint_ms: list[float] = []  # Qt painting the dirty strips to the window
         self.frame_ms: list[float] = []  # from the frame tick to the end of its paint
-        self.first_paint: float | None = None
+        self.first_paint: float | None = None  # time.monotonic() of the first painted frame
         self.record = False
         self._tick_started: float | None = None
 
@@ -73,7 +73,7 @@ class FrameStats(QObject):
     def paint_done(self, started: float) -> None:
         now = time.perf_counter()
         if self.first_paint is None:
-            self.first_paint = time.time()
+            self.first_paint = time.monotonic()
             self.painted.emit()
         if self.record:
             self.frames += 1
