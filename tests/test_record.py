@@ -18,12 +18,14 @@ from wardwatch.app.clock import ScaledClock
 from wardwatch.app.domain import STATION_BED, Patient, TechnicalKind
 from wardwatch.app.station import BedSetup, Station, StationSetup
 from wardwatch.storage import schema
+from wardwatch.storage.codec import decode_hour, encode_hour
 from wardwatch.storage.database import head_revision, integrity_ok, open_record
 from wardwatch.storage.errors import KeyFileError, KeyMissingError, LockedError, WrongKeyError
 from wardwatch.storage.keys import DatabaseKey, read_key_file, write_key_file
-from wardwatch.storage.recorder import wave_row
+from wardwatch.storage.reader import RecordReader
+from wardwatch.storage.recorder import trend_row, wave_row
 from wardwatch.storage.station_record import attach_record
-from wardwatch.storage.writer import RecordWriter, Retention, Row, purge_slice
+from wardwatch.storage.writer import RecordWriter, Retention, Row, compact_slice, purge_slice
 
 
 @pytest.fixture
@@ -203,6 +205,111 @@ def test_retention_purges_expired_waveforms_and_trends_in_slices(tmp_path, key_f
         record.close()
 
 
+def _minutes_of_trends(first_minute: int, count: int, code: int = 147842) -> list[Row]:
+    rng = np.random.default_rng(first_minute)
+    rows = []
+    for m in range(first_minute, first_minute + count):
+        values = (60.0 + rng.integers(0, 40, 60)).astype(np.float32)
+        values[rng.random(60) < 0.1] = np.nan  # seconds with no value (sensor off, dropout)
+        rows.append(trend_row("bed01", code, m, values))
+    return rows
+
+
+def test_an_hour_of_trend_values_round_trips_exactly_through_its_encoding():
+    rng = np.random.default_rng(5)
+    values = np.round(75 + np.cumsum(rng.normal(0, 0.3, 3600)), 1).astype(np.float32)
+    values[rng.random(3600) < 0.2] = np.nan
+    encoded = encode_hour(values)
+    assert len(encoded) < values.nbytes / 2  # slowly changing values deflate well once shuffled
+    np.testing.assert_array_equal(decode_hour(encoded), values)
+
+
+def test_completed_hours_of_trends_are_folded_and_read_back_unchanged(tmp_path, key_file):
+    record = open_record(tmp_path / "data", key_file=key_file)
+    first = 30_000_000  # a minute at the start of an hour (UTC minutes since the epoch)
+    now = (first + 200) * 60.0  # three hours complete, the fourth still open
+    try:
+        writer = RecordWriter(record.engine, Retention(), clock=lambda: now)
+        writer.start()
+        writer.put_many(_minutes_of_trends(first, 200))
+        assert writer.flush()
+        writer.stop()
+        reader = RecordReader(record.engine)
+        before = reader.trends("bed01", first * 60.0, now)
+        while compact_slice(record.engine, now, limit=50):  # small slices split hours: still exact
+            pass
+        after = reader.trends("bed01", first * 60.0, now)
+        np.testing.assert_array_equal(after[147842].times, before[147842].times)
+        np.testing.assert_array_equal(after[147842].values, before[147842].values)
+        with record.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM trend_hours").scalar() == 3
+            assert conn.exec_driver_sql("SELECT count(*) FROM trends").scalar() == 20  # the open hour
+        part = reader.trend("bed01", 147842, first * 60.0 + 3599.0, first * 60.0 + 3601.0)
+        expected = before[147842]
+        sel = (expected.times >= first * 60.0 + 3599.0) & (expected.times <= first * 60.0 + 3601.0)
+        np.testing.assert_array_equal(part.values, expected.values[sel])
+    finally:
+        record.close()
+
+
+def test_a_minute_row_arriving_after_its_hour_was_folded_is_read_and_folded_too(tmp_path, key_file):
+    record = open_record(tmp_path / "data", key_file=key_file)
+    first = 30_000_000
+    now = (first + 130) * 60.0
+    try:
+        writer = RecordWriter(record.engine, Retention(), clock=lambda: now)
+        writer.start()
+        writer.put_many(_minutes_of_trends(first, 60))
+        assert writer.flush()
+        while compact_slice(record.engine, now):
+            pass
+        late = np.full(60, np.nan, np.float32)
+        late[30:] = 99.0  # the second half of minute 10, held back by a full disk
+        with record.engine.connect() as conn:
+            old = conn.exec_driver_sql("SELECT samples FROM trend_hours").scalar()
+        kept = decode_hour(old)[600:660]
+        writer.put(trend_row("bed01", 147842, first + 10, late))
+        assert writer.flush()
+        writer.stop()
+        reader = RecordReader(record.engine)
+        start = (first + 10) * 60.0
+        expected = np.where(np.isfinite(late), late, kept)
+        expected_times = start + np.flatnonzero(np.isfinite(expected))
+        got = reader.trend("bed01", 147842, start, start + 59.0)
+        np.testing.assert_array_equal(got.times, expected_times)
+        np.testing.assert_array_equal(got.values, expected[np.isfinite(expected)])
+        while compact_slice(record.engine, now):
+            pass
+        with record.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM trends").scalar() == 0
+        again = reader.trend("bed01", 147842, start, start + 59.0)
+        np.testing.assert_array_equal(again.values, got.values)
+    finally:
+        record.close()
+
+
+def test_retention_purges_folded_hours_of_trends(tmp_path, key_file):
+    record = open_record(tmp_path / "data", key_file=key_file)
+    first = 30_000_000
+    now = (first + 600) * 60.0
+    try:
+        writer = RecordWriter(record.engine, Retention(), clock=lambda: now)
+        writer.start()
+        writer.put_many(_minutes_of_trends(first, 600))
+        assert writer.flush()
+        writer.stop()
+        while compact_slice(record.engine, now):
+            pass
+        while purge_slice(record.engine, now, Retention(3600.0, 4 * 3600.0)):
+            pass
+        with record.engine.connect() as conn:
+            oldest = conn.exec_driver_sql("SELECT min(hour) FROM trend_hours").scalar()
+        assert (oldest + 1) * 3600.0 > now - 4 * 3600.0
+        assert RecordReader(record.engine).trends("bed01", first * 60.0, now)
+    finally:
+        record.close()
+
+
 def test_no_personal_health_information_reaches_the_log(tmp_path, key_file):
     log_file = tmp_path / "wardwatch.log"
     handler = logging.FileHandler(log_file)
@@ -233,9 +340,11 @@ def test_no_personal_health_information_reaches_the_log(tmp_path, key_file):
 CRASH_CHILD = r"""
 import sys, time
 from pathlib import Path
+from wardwatch.storage.codec import decode_hour, encode_hour
 from wardwatch.storage.database import open_record
 from wardwatch.storage.writer import RecordWriter, Row
-from wardwatch.storage.recorder import wave_row
+from wardwatch.storage.reader import RecordReader
+from wardwatch.storage.recorder import trend_row, wave_row
 from wardwatch.storage import schema
 import numpy as np
 record = open_record(Path(sys.argv[1]), key_file=Path(sys.argv[2]))
@@ -287,9 +396,11 @@ DISK_FULL_CHILD = r"""
 import json, resource, signal, sys, time
 from pathlib import Path
 import numpy as np
+from wardwatch.storage.codec import decode_hour, encode_hour
 from wardwatch.storage.database import open_record
 from wardwatch.storage.writer import RecordWriter, Row
-from wardwatch.storage.recorder import wave_row
+from wardwatch.storage.reader import RecordReader
+from wardwatch.storage.recorder import trend_row, wave_row
 from wardwatch.storage import schema
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 record = open_record(Path(sys.argv[1]), key_file=Path(sys.argv[2]))

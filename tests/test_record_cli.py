@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from test_cli import run
-from wardwatch.storage.database import open_record
+from wardwatch.storage.database import head_revision, open_record
 from wardwatch.storage.errors import KeyFileError, LockedError, NoKeyringError, WrongKeyError
 from wardwatch.storage.keys import DatabaseKey, write_key_file
 
@@ -21,7 +21,7 @@ def test_db_upgrade_creates_the_database_and_db_check_finds_it_intact(tmp_path):
     key = _key(tmp_path)
     up = run("db", "upgrade", "--data-dir", str(tmp_path / "data"), "--key-file", str(key))
     assert up.returncode == 0, up.stderr
-    assert "schema 0001" in up.stdout
+    assert f"schema {head_revision()}" in up.stdout
     check = run("db", "check", "--data-dir", str(tmp_path / "data"), "--key-file", str(key))
     assert check.returncode == 0 and "integrity ok" in check.stdout
 

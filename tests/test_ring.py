@@ -1,7 +1,7 @@
 import threading
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from wardwatch.app.ring import SampleRing
 
@@ -81,3 +81,21 @@ def test_since_time_returns_samples_from_that_time_on():
     ring = SampleRing(100)
     ring.write_block(np.arange(10), t0=100.0, rate=1.0)
     assert ring.since_time(105.0).values.tolist() == [5, 6, 7, 8, 9]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(1, 300), min_size=1, max_size=30),
+    st.integers(1, 500),
+    st.sampled_from([250.0, 125.0, 62.5, 130.0, 1.0]),
+)
+def test_block_sample_times_are_the_first_time_plus_index_over_rate_across_the_wrap(sizes, capacity, rate):
+    ring = SampleRing(capacity)
+    t0 = 1_700_000_000.123
+    expected = []
+    for n in sizes:
+        ring.write_block(np.zeros(n), t0, rate)
+        expected.append(t0 + np.arange(n, dtype=np.float64) / rate)
+        t0 += n / rate
+    want = np.concatenate(expected)[-capacity:]
+    np.testing.assert_array_equal(ring.latest(capacity).times, want)
