@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Engine, select
 from wardwatch.storage import schema
-from wardwatch.storage.codec import SECONDS_PER_HOUR, SECONDS_PER_MINUTE, decode_hour, decode_wave
+from wardwatch.storage.codec import SECONDS_PER_HOUR, SECONDS_PER_MINUTE, decode_hours, decode_wave
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,40 +33,56 @@ class EventRow:
     detail: str
 
 
-def _decode_minutes(
-    rows: Sequence[Sequence[object]],
-) -> dict[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]]:
-    """(code, minute, samples) rows as per-code times (UTC seconds, in time order) and values."""
-    if not rows:
-        return {}
-    blob = b"".join(r[2] for r in rows)  # type: ignore[misc]
-    return _per_code(
-        rows, np.frombuffer(blob, np.float32).reshape(-1, SECONDS_PER_MINUTE), SECONDS_PER_MINUTE
-    )
+Samples = tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]  # times (UTC s), values
 
 
-def _decode_hours(
-    rows: Sequence[Sequence[object]],
-) -> dict[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]]:
-    """(code, hour, samples) rows, each an encoded hour, as per-code times and values."""
+def _decode_minutes(rows: Sequence[Sequence[object]], start: float, end: float) -> dict[int, Samples]:
+    """(code, minute, samples) rows as per-code recorded values from `start` to `end`, in time order."""
     if not rows:
         return {}
-    values = np.stack([decode_hour(r[2]) for r in rows])  # type: ignore[arg-type]
-    return _per_code(rows, values, SECONDS_PER_HOUR)
+    values = np.frombuffer(b"".join(r[2] for r in rows), np.float32)  # type: ignore[misc]
+    return _per_code(rows, values.reshape(-1, SECONDS_PER_MINUTE), SECONDS_PER_MINUTE, start, end)
+
+
+def _decode_hours(rows: Sequence[Sequence[object]], start: float, end: float) -> dict[int, Samples]:
+    """(code, hour, samples) rows, each an encoded hour, as per-code recorded values."""
+    if not rows:
+        return {}
+    return _per_code(rows, decode_hours([r[2] for r in rows]), SECONDS_PER_HOUR, start, end)  # type: ignore[misc]
 
 
 def _per_code(
-    rows: Sequence[Sequence[object]], values: npt.NDArray[np.float32], span: int
-) -> dict[int, tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]]:
+    rows: Sequence[Sequence[object]], values: npt.NDArray[np.float32], span: int, start: float, end: float
+) -> dict[int, Samples]:
+    """Rows of `span` one-second values as per-code (times, values) of the finite values in range."""
     codes = np.array([r[0] for r in rows])
     starts = np.array([r[1] for r in rows], np.float64) * span
-    times = starts[:, None] + np.arange(span)
+    seconds = np.arange(span, dtype=np.float64)
     out = {}
     for code in np.unique(codes):
         sel = np.flatnonzero(codes == code)
         sel = sel[np.argsort(starts[sel], kind="stable")]
-        out[int(code)] = (times[sel].ravel(), values[sel].ravel())
+        times = np.add.outer(starts[sel], seconds).ravel()
+        vals = values[sel].ravel()
+        keep = np.isfinite(vals)
+        keep &= times >= start
+        keep &= times <= end
+        out[int(code)] = (times[keep], vals[keep])
     return out
+
+
+def _merge(hours: Samples, minutes: Samples) -> Samples:
+    """One channel's values from hour rows and minute rows in time order; a second both hold (a late
+    minute row, not folded yet) is taken from the minute row."""
+    (th, vh), (tm, vm) = hours, minutes
+    if not len(th) or not len(tm) or th[-1] < tm[0]:  # the usual case: folded hours, then the open one
+        return np.concatenate((th, tm)), np.concatenate((vh, vm))
+    times = np.concatenate((th, tm))
+    values = np.concatenate((vh, vm))
+    order = np.argsort(times, kind="stable")  # stable: on a tie the minute row's value comes last
+    times, values = times[order], values[order]
+    last = np.append(times[1:] != times[:-1], True)
+    return times[last], values[last]
 
 
 class RecordReader:
@@ -103,21 +119,12 @@ class RecordReader:
                 f" WHERE bed_id = ? AND minute >= ? AND minute <= ?{only}",
                 (bed, first_m, last_m, *extra),
             ).fetchall()
-        parts = [_decode_hours(hours), _decode_minutes(minutes)]
+        from_hours, from_minutes = _decode_hours(hours, start, end), _decode_minutes(minutes, start, end)
+        empty: Samples = (np.empty(0), np.empty(0, np.float32))
         out: dict[int, Series] = {}
-        for c in sorted({c for part in parts for c in part}):
-            pieces = [part[c] for part in parts if c in part]
-            times = np.concatenate([t for t, _ in pieces])
-            values = np.concatenate([v for _, v in pieces])
-            keep = (times >= start) & (times <= end) & np.isfinite(values)
-            times, values = times[keep], values[keep]
-            if len(pieces) > 1:
-                # sorted by time, minute rows (later in the arrays) winning over hour rows on a tie
-                order = np.lexsort((np.arange(len(times)), times))
-                times, values = times[order], values[order]
-                last = np.append(times[1:] != times[:-1], True)
-                times, values = times[last], values[last]
-            out[c] = Series(times, values.copy())
+        for c in sorted(from_hours.keys() | from_minutes.keys()):
+            times, values = _merge(from_hours.get(c, empty), from_minutes.get(c, empty))
+            out[c] = Series(times, values)
         return out
 
     def trend_codes(self, bed: str) -> list[int]:

@@ -35,9 +35,7 @@ def downgrade() -> None:
     conn = op.get_bind()
     rows = conn.exec_driver_sql("SELECT bed_id, code, hour, samples FROM trend_hours").fetchall()
     for bed_id, code, hour, samples in rows:
-        # encoded as storage.codec.encode_hour: float32 bytes shuffled by significance, deflated
-        planes = np.frombuffer(zlib.decompress(samples), np.uint8).reshape(4, 3600)
-        values = planes.T.copy().view(np.float32).ravel()
+        values = np.frombuffer(zlib.decompress(samples), np.float32)  # as storage.codec.encode_hour
         for m in range(60):
             chunk = values[m * 60 : (m + 1) * 60].tobytes()
             conn.exec_driver_sql(
