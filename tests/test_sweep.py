@@ -85,3 +85,24 @@ def test_a_time_gap_breaks_the_line(image):
     _draw(_trace(), image, ring)
     lit = _lit_columns(image)
     assert not lit & set(range(45, 95))
+
+
+def test_the_first_sweep_is_redrawn_when_its_guessed_scale_was_far_off(image):
+    """A pleth's first half-beat gives a scale far too narrow; what was drawn clipped flat at the
+    band's edges is drawn again once the range is known, as a nurse would expect after start-up."""
+    trace = SweepTrace(
+        QRect(0, 0, WIDTH, 50), SWEEP_S, QColor(0, 255, 0), TraceScale(ScaleMode.AUTO, 0.0, 1.0)
+    )
+    ring = SampleRing(1000)
+    t = np.arange(180) / RATE
+    wave = np.sin(2 * np.pi * 1.2 * t).astype(np.float32)
+    wave[:20] *= 0.05  # the first 0.2 s: a sliver of the wave
+    ring.write_block(wave[:20], t0=1000.0, rate=RATE)
+    _draw(trace, image, ring)
+    for k in range(20, 180, 4):  # then frames of 40 ms blocks, as the simulator delivers
+        ring.write_block(wave[k : k + 4], t0=1000.0 + k / RATE, rate=RATE)
+        _draw(trace, image, ring)
+    top = {x for x in range(WIDTH) if image.pixelColor(x, 0).green() > 0}
+    bottom = {x for x in range(WIDTH) if image.pixelColor(x, 49).green() > 0}
+    assert len(top) < 5 and len(bottom) < 5  # no flat runs along the band's edges
+    assert len(_lit_columns(image)) >= 170  # and the whole of what arrived is on screen

@@ -55,6 +55,12 @@ def sweep_x(
     return left + np.mod(times + phase_s, sweep_s) * (width / sweep_s)
 
 
+def scale_moved(old: tuple[float, float], new: tuple[float, float], tolerance: float = 0.2) -> bool:
+    """Whether a trace's range (lo, hi) changed by more than `tolerance` of its span, in size or place."""
+    span = max(old[1] - old[0], 1e-12)
+    return abs((new[1] - new[0]) - span) > tolerance * span or abs(new[0] - old[0]) > tolerance * span
+
+
 def segment_breaks(
     times: npt.NDArray[np.float64], xs: npt.NDArray[np.float64], ys: npt.NDArray[np.float64], max_gap_s: float
 ) -> npt.NDArray[np.intp]:
@@ -192,7 +198,12 @@ class SweepTrace:
             or (prev is not None and (x_first < prev[1] or t_first - prev[0] >= self.sweep_s))
         ):
             # A new sweep begins: follow the signal's baseline and range, as a monitor does per sweep.
+            before = (self.scale.lo, self.scale.hi)
             self._rescale(ring, int(rate * self.sweep_s))
+            if unsettled and self.has_data and scale_moved(before, (self.scale.lo, self.scale.hi)):
+                # What is on screen was drawn at a scale guessed from the first few samples (a pleth's
+                # first half-beat), clipped flat at the band's edges: draw it again at the better one.
+                return self._redraw(painter, ring, rate, until)
             self.has_data = True
         self.newest_time = t_last
         max_gap = max(3.0 / rate, 0.15)
@@ -228,6 +239,15 @@ class SweepTrace:
             xs = sweep_x(times, self.sweep_s, self._left, float(self._width), self.phase_s)
             self._draw_segments(painter, times, xs, self.y_of(values), max_gap)
         return spans
+
+    def _redraw(
+        self, painter: QPainter, ring: SampleRing, rate: float, until: float
+    ) -> list[tuple[int, int]]:
+        painter.fillRect(self.band, BLACK)
+        self._last = None
+        self._pen_x = None
+        self.cursor = max(0, ring.count - int(rate * self.sweep_s * 0.98))
+        return [(self.band.left(), self._width), *self.advance(painter, ring, rate, until)]
 
     def _erase(
         self, painter: QPainter, x_first: float, x_last: float, t_first: float, t_last: float
