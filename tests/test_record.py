@@ -215,6 +215,15 @@ def _minutes_of_trends(first_minute: int, count: int, code: int = 147842) -> lis
     return rows
 
 
+def _write(record, rows: list[Row], now: float) -> None:
+    """Rows through the station's own writer thread, committed."""
+    writer = RecordWriter(record.engine, Retention(), clock=lambda: now)
+    writer.start()
+    writer.put_many(rows)
+    assert writer.flush()
+    writer.stop()
+
+
 def test_an_hour_of_trend_values_round_trips_exactly_through_its_encoding():
     rng = np.random.default_rng(5)
     values = np.round(75 + np.cumsum(rng.normal(0, 0.3, 3600)), 1).astype(np.float32)
@@ -229,11 +238,7 @@ def test_completed_hours_of_trends_are_folded_and_read_back_unchanged(tmp_path, 
     first = 30_000_000  # a minute at the start of an hour (UTC minutes since the epoch)
     now = (first + 200) * 60.0  # three hours complete, the fourth still open
     try:
-        writer = RecordWriter(record.engine, Retention(), clock=lambda: now)
-        writer.start()
-        writer.put_many(_minutes_of_trends(first, 200))
-        assert writer.flush()
-        writer.stop()
+        _write(record, _minutes_of_trends(first, 200), now)
         reader = RecordReader(record.engine)
         before = reader.trends("bed01", first * 60.0, now)
         while compact_slice(record.engine, now, limit=50):  # small slices split hours: still exact
@@ -257,10 +262,7 @@ def test_a_minute_row_arriving_after_its_hour_was_folded_is_read_and_folded_too(
     first = 30_000_000
     now = (first + 130) * 60.0
     try:
-        writer = RecordWriter(record.engine, Retention(), clock=lambda: now)
-        writer.start()
-        writer.put_many(_minutes_of_trends(first, 60))
-        assert writer.flush()
+        _write(record, _minutes_of_trends(first, 60), now)
         while compact_slice(record.engine, now):
             pass
         late = np.full(60, np.nan, np.float32)
@@ -268,9 +270,7 @@ def test_a_minute_row_arriving_after_its_hour_was_folded_is_read_and_folded_too(
         with record.engine.connect() as conn:
             old = conn.exec_driver_sql("SELECT samples FROM trend_hours").scalar()
         kept = decode_hour(old)[600:660]
-        writer.put(trend_row("bed01", 147842, first + 10, late))
-        assert writer.flush()
-        writer.stop()
+        _write(record, [trend_row("bed01", 147842, first + 10, late)], now)
         reader = RecordReader(record.engine)
         start = (first + 10) * 60.0
         expected = np.where(np.isfinite(late), late, kept)
@@ -293,11 +293,7 @@ def test_retention_purges_folded_hours_of_trends(tmp_path, key_file):
     first = 30_000_000
     now = (first + 600) * 60.0
     try:
-        writer = RecordWriter(record.engine, Retention(), clock=lambda: now)
-        writer.start()
-        writer.put_many(_minutes_of_trends(first, 600))
-        assert writer.flush()
-        writer.stop()
+        _write(record, _minutes_of_trends(first, 600), now)
         while compact_slice(record.engine, now):
             pass
         while purge_slice(record.engine, now, Retention(3600.0, 4 * 3600.0)):
