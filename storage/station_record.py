@@ -13,6 +13,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
+from wardwatch.app.alarms.engine import STATION_USER
 from wardwatch.app.domain import TechnicalKind
 from wardwatch.app.record_queries import JournalLine
 from wardwatch.app.station import Station, WardChange
@@ -59,6 +60,10 @@ def attach_record(
     recorder = Recorder(station.hub, writer, alarm_journal=station.alarms.subscribe())
 
     def on_ward_change(change: WardChange) -> Future[None]:
+        # who did it, as far as the station knows (logins come with the users issue); never the
+        # patient's details, which stay in the admissions alone
+        detail = change.bed_id if change.kind != "source" else f"{change.bed_id} {change.source or 'none'}"
+        recorder.audit(STATION_USER, f"ward {change.kind}", detail, change.time)
         if change.kind == "admit" and change.patient is not None:
             return recorder.admitted(change.bed_id, change.patient, change.time)
         if change.kind == "source":

@@ -176,6 +176,8 @@ def test_a_running_station_records_waves_trends_alarms_and_admissions(tmp_path, 
             assert beds == [("bed01", "Bed 1"), ("bed02", "Bed 2")]
             devices = conn.exec_driver_sql("SELECT bed_id, source FROM devices ORDER BY bed_id").fetchall()
             assert devices == [("bed01", "sim:stable"), ("bed02", "sim:vt")]
+            audit = conn.exec_driver_sql("SELECT user, action, detail FROM audit ORDER BY id").fetchall()
+            assert audit == [("station", "ward admit", "bed01"), ("station", "ward discharge", "bed01")]
     finally:
         record.close()
 
