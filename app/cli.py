@@ -24,6 +24,8 @@ from wardwatch.app.domain import TechnicalKind
 from wardwatch.app.logs import setup_logging
 from wardwatch.app.station import BedSetup, Station, StationSetup
 from wardwatch.devices.base import SourceError
+from wardwatch.devices.decoded import DecodeError
+from wardwatch.devices.decoders import MESSAGE_DECODERS
 from wardwatch.storage.errors import RecordError
 
 log = logging.getLogger(__name__)
@@ -197,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     storage.add_argument("--seed", type=int, default=0)
     storage.add_argument("--json", action="store_true", help="print one JSON object")
+
+    decode = sub.add_parser(
+        "decode", help="decode a captured device message; one JSON object per value on standard output"
+    )
+    decode.add_argument("protocol", choices=sorted(MESSAGE_DECODERS), help="the message's protocol")
+    decode.add_argument("file", help="raw bytes of one message, or - for standard input")
+    decode.add_argument("--hex", action="store_true", help="the input is hexadecimal text, not bytes")
 
     info = sub.add_parser("info", help="print versions and paths for IT")
     _common(info, suppress=True)
@@ -439,6 +448,29 @@ def _schema_revision(engine: Any) -> str:
         return str(MigrationContext.configure(conn).get_current_revision())
 
 
+def cmd_decode(args: argparse.Namespace) -> int:
+    """Bad input is exit status 2 and one `error: …` line on standard error, never a traceback."""
+    try:
+        raw = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.hex:
+        try:
+            raw = bytes.fromhex(raw.decode("ascii", errors="strict"))
+        except (UnicodeDecodeError, ValueError):
+            print(f"error: {args.file} is not hexadecimal text (--hex)", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        values = MESSAGE_DECODERS[args.protocol](raw)
+    except DecodeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    for value in values:
+        print(json.dumps(value.to_json()))
+    return EXIT_OK
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     # imported here: the analysis stack (scipy, wfdb processing) is not needed to start the station
     if args.eval == "alarms":
@@ -525,6 +557,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_bench(args)
         if args.command == "eval":
             return cmd_eval(args)
+        if args.command == "decode":
+            return cmd_decode(args)
         if args.command == "db":
             return cmd_db(args)
         if args.command == "export":

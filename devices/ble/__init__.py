@@ -1,0 +1,1 @@
+"""Bluetooth LE health profiles: one decoder module per characteristic (see ../shared/PROTOCOLS.md §3)."""

@@ -1,0 +1,20 @@
+"""The protocol decoders by the names `wardwatch decode` takes (one message in, values out)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from wardwatch.devices.ble import battery, blood_pressure, heart_rate, plx, thermometer
+from wardwatch.devices.decoded import Decoded
+
+Decoder = Callable[[bytes], list[Decoded]]
+
+MESSAGE_DECODERS: dict[str, Decoder] = {
+    heart_rate.PROTOCOL: heart_rate.decode,
+    plx.SPOT: plx.decode_spot,
+    plx.CONTINUOUS: plx.decode_continuous,
+    thermometer.PROTOCOL: thermometer.decode,
+    blood_pressure.MEASUREMENT: blood_pressure.decode_measurement,
+    blood_pressure.INTERMEDIATE: blood_pressure.decode_intermediate,
+    battery.PROTOCOL: battery.decode,
+}
