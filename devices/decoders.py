@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from wardwatch.devices.ble import battery, blood_pressure, heart_rate, plx, thermometer
+from wardwatch.devices.ble import battery, blood_pressure, cgm, heart_rate, plx, thermometer
 from wardwatch.devices.decoded import Decoded
 
 Decoder = Callable[[bytes], list[Decoded]]
@@ -16,5 +16,6 @@ MESSAGE_DECODERS: dict[str, Decoder] = {
     thermometer.PROTOCOL: thermometer.decode,
     blood_pressure.MEASUREMENT: blood_pressure.decode_measurement,
     blood_pressure.INTERMEDIATE: blood_pressure.decode_intermediate,
+    cgm.PROTOCOL: cgm.decode,
     battery.PROTOCOL: battery.decode,
 }

@@ -8,7 +8,7 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from wardwatch.devices.ble import battery, blood_pressure, heart_rate, plx, thermometer
+from wardwatch.devices.ble import battery, blood_pressure, cgm, heart_rate, plx, thermometer
 from wardwatch.devices.decoded import DecodeError, State
 from wardwatch.devices.decoders import MESSAGE_DECODERS
 from wardwatch.devices.mder import float32, sfloat
@@ -163,3 +163,29 @@ def test_decode_command_prints_one_json_line_per_value_and_errors_with_status_2(
     assert bad.returncode == 2 and bad.stdout == b""
     err = bad.stderr.decode().strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ble-hr:") and "Traceback" not in bad.stderr.decode()
+
+
+def test_cgm_crc_is_crc16_mcrf4xx():
+    assert cgm._CRC.checksum(b"123456789") == 0x6F91  # the check value ../shared/PROTOCOLS.md gives
+
+
+def _with_crc(record: bytes) -> bytes:
+    return record + cgm._CRC.checksum(record).to_bytes(2, "little")
+
+
+def test_cgm_notification_with_two_records_annunciations_and_crc():
+    first = _with_crc(bytes.fromhex("0AA078000A000205"))  # 120 mg/dL, 10 min, annunciations
+    second = bytes.fromhex("0A036E000B00FEFF5F00")  # 110 mg/dL, trend -2, quality 95 %
+    a, b = cgm.decode(first + second)
+    assert (a.value, a.details["time_offset_min"]) == (120.0, 10)
+    assert a.details["annunciation"] == ["device battery low", "below patient low level", "below hypo level"]
+    assert (b.value, b.details["trend_mg_dl_per_min"], b.details["quality_percent"]) == (110.0, -2.0, 95.0)
+
+
+def test_cgm_record_with_a_wrong_crc_or_size_is_rejected():
+    record = bytearray(_with_crc(bytes.fromhex("080078000A00")))
+    record[-1] ^= 0x01
+    with pytest.raises(DecodeError, match="E2E-CRC"):
+        cgm.decode(bytes(record))
+    with pytest.raises(DecodeError, match="record size"):
+        cgm.decode(bytes.fromhex("090078000A00"))
