@@ -175,7 +175,7 @@ def _with_crc(record: bytes) -> bytes:
 
 def test_cgm_notification_with_two_records_annunciations_and_crc():
     first = _with_crc(bytes.fromhex("0AA078000A000205"))  # 120 mg/dL, 10 min, annunciations
-    second = bytes.fromhex("0A036E000B00FEFF5F00")  # 110 mg/dL, trend -2, quality 95 %
+    second = bytes.fromhex("0A036E000B00FE0F5F00")  # 110 mg/dL, trend -2, quality 95 %
     a, b = cgm.decode(first + second)
     assert (a.value, a.details["time_offset_min"]) == (120.0, 10)
     assert a.details["annunciation"] == ["device battery low", "below patient low level", "below hypo level"]
