@@ -25,7 +25,7 @@ from wardwatch.app.logs import setup_logging
 from wardwatch.app.station import BedSetup, Station, StationSetup
 from wardwatch.devices.base import SourceError
 from wardwatch.devices.decoded import DecodeError
-from wardwatch.devices.decoders import MESSAGE_DECODERS
+from wardwatch.devices.decoders import MESSAGE_DECODERS, STREAM_DECODERS
 from wardwatch.storage.errors import RecordError
 
 log = logging.getLogger(__name__)
@@ -203,8 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     decode = sub.add_parser(
         "decode", help="decode a captured device message; one JSON object per value on standard output"
     )
-    decode.add_argument("protocol", choices=sorted(MESSAGE_DECODERS), help="the message's protocol")
-    decode.add_argument("file", help="raw bytes of one message, or - for standard input")
+    decode.add_argument(
+        "protocol", choices=sorted({*MESSAGE_DECODERS, *STREAM_DECODERS}), help="the capture's protocol"
+    )
+    decode.add_argument(
+        "file", help="one message (ble-*, polar-pmd), a byte stream (nonin) or text lines (masimo); - = stdin"
+    )
     decode.add_argument("--hex", action="store_true", help="the input is hexadecimal text, not bytes")
 
     info = sub.add_parser("info", help="print versions and paths for IT")
@@ -461,11 +465,22 @@ def cmd_decode(args: argparse.Namespace) -> int:
         except (UnicodeDecodeError, ValueError):
             print(f"error: {args.file} is not hexadecimal text (--hex)", file=sys.stderr)
             return EXIT_USAGE
-    try:
-        values = MESSAGE_DECODERS[args.protocol](raw)
-    except DecodeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    stream = STREAM_DECODERS.get(args.protocol)
+    if stream is not None:
+        # a stream with some bad frames gives its good ones; each bad stretch is named on stderr
+        values, errors = stream(raw)
+        for error in errors:
+            print(f"error: {error}", file=sys.stderr)
+        if not values:
+            if not errors:
+                print(f"error: {args.protocol}: nothing to decode in {args.file}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        try:
+            values = MESSAGE_DECODERS[args.protocol](raw)
+        except DecodeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     for value in values:
         print(json.dumps(value.to_json()))
     return EXIT_OK

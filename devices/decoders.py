@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from wardwatch.devices import masimo, nonin, polar_pmd
 from wardwatch.devices.ble import battery, blood_pressure, cgm, heart_rate, plx, thermometer
-from wardwatch.devices.decoded import Decoded
+from wardwatch.devices.decoded import Decoded, DecodeError
 
 Decoder = Callable[[bytes], list[Decoded]]
+# a stream of frames or lines: the good ones decoded, an error for each bad one
+StreamDecoder = Callable[[bytes], tuple[list[Decoded], list[DecodeError]]]
 
 MESSAGE_DECODERS: dict[str, Decoder] = {
     heart_rate.PROTOCOL: heart_rate.decode,
@@ -18,4 +21,10 @@ MESSAGE_DECODERS: dict[str, Decoder] = {
     blood_pressure.INTERMEDIATE: blood_pressure.decode_intermediate,
     cgm.PROTOCOL: cgm.decode,
     battery.PROTOCOL: battery.decode,
+    polar_pmd.PROTOCOL: polar_pmd.decode,
+}
+
+STREAM_DECODERS: dict[str, StreamDecoder] = {
+    nonin.PROTOCOL: nonin.decode_stream,
+    masimo.PROTOCOL: masimo.decode_stream,
 }

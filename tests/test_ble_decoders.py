@@ -8,6 +8,7 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from wardwatch.devices import polar_pmd
 from wardwatch.devices.ble import battery, blood_pressure, cgm, heart_rate, plx, thermometer
 from wardwatch.devices.decoded import DecodeError, State
 from wardwatch.devices.decoders import MESSAGE_DECODERS
@@ -189,3 +190,29 @@ def test_cgm_record_with_a_wrong_crc_or_size_is_rejected():
         cgm.decode(bytes(record))
     with pytest.raises(DecodeError, match="record size"):
         cgm.decode(bytes.fromhex("090078000A00"))
+
+
+def _pmd_ecg(samples: list[int], stamp_ns: int = 599_000_000_000, frame: int = 0) -> bytes:
+    body = b"".join(s.to_bytes(3, "little", signed=True) for s in samples)
+    return bytes([0]) + stamp_ns.to_bytes(8, "little") + bytes([frame]) + body
+
+
+def test_polar_pmd_ecg_frame_gives_microvolt_samples_at_130_hz():
+    (ecg,) = polar_pmd.decode(_pmd_ecg([-120, 0, 1500, -8_388_608]))
+    assert ecg.samples == (-120.0, 0.0, 1500.0, -8_388_608.0)
+    assert (ecg.rate_hz, ecg.unit, ecg.unit_code, ecg.code) == (130.0, "uV", 266419, 131328)
+    assert ecg.details["last_sample_ns"] == 599_000_000_000
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _pmd_ecg([1, 2])[:-1],  # a sample cut short
+        _pmd_ecg([1], frame=0x80),  # delta-compressed
+        bytes([2]) + bytes(9) + b"\x01\x02\x03",  # accelerometer, not ECG
+        bytes.fromhex("F00200000000"),  # a control point response
+    ],
+)
+def test_polar_pmd_frames_it_cannot_use_are_decode_errors(data):
+    with pytest.raises(DecodeError, match="polar-pmd"):
+        polar_pmd.decode(data)
