@@ -7,6 +7,7 @@ from collections.abc import Callable
 from wardwatch.devices import masimo, nonin, polar_pmd
 from wardwatch.devices.ble import battery, blood_pressure, cgm, heart_rate, plx, thermometer
 from wardwatch.devices.decoded import Decoded, DecodeError
+from wardwatch.devices.intellivue import messages as intellivue
 
 Decoder = Callable[[bytes], list[Decoded]]
 # a stream of frames or lines: the good ones decoded, an error for each bad one
@@ -27,4 +28,5 @@ MESSAGE_DECODERS: dict[str, Decoder] = {
 STREAM_DECODERS: dict[str, StreamDecoder] = {
     nonin.PROTOCOL: nonin.decode_stream,
     masimo.PROTOCOL: masimo.decode_stream,
+    intellivue.PROTOCOL: intellivue.decode_stream,
 }

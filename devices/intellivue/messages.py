@@ -1,0 +1,217 @@
+"""IntelliVue Data Export messages (all big-endian): what a monitor sends, read into numerics.
+
+Session PDUs (association accept, refuse, release, abort) are recognised by their first byte; data PDUs
+are `E1 00` · presentation context · ROapdus (invoke, result, error, linked result) · command. Numerics
+come in the poll replies of a confirmed action (single or extended MDIB poll): a list of contexts, each
+a list of objects, each an attribute list in which `NuObsValue` (0x0950) and the compound
+`NuObsValueCmp` (0x094B) carry physio id, measurement state, unit and an 11073 FLOAT. Every nested
+length is checked against the bytes that are really there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wardwatch.devices.decoded import Decoded, DecodeError, State
+from wardwatch.devices.intellivue.framing import PROTOCOL, deframe
+from wardwatch.devices.mder import float32
+
+SESSION = {
+    0x0D: "association request",
+    0x0E: "association accepted",
+    0x0C: "association refused",
+    0x09: "release request",
+    0x0A: "release result",
+    0x19: "abort",
+}
+RO_TYPES = {1: "invoke", 2: "result", 3: "error", 5: "linked result"}
+CMD_EVENT_REPORT, CMD_CONFIRMED_EVENT_REPORT, CMD_CONFIRMED_ACTION = 0, 1, 7
+ACT_POLL, ACT_POLL_EXT = 0x0C16, 0xF13B
+NOTI_MDS_CREATE = 0x0D06
+ATTR_NU_VAL_OBS, ATTR_NU_CMPD_VAL_OBS = 0x0950, 0x094B
+
+# physio id (partition 2 term) → label; ../shared/PROTOCOLS.md §2
+LABELS = {
+    0x4182: "HR",
+    0x4BB8: "SpO2",
+    0x4822: "PR",
+    0x480A: "PR",
+    0x500A: "RR",
+    0x4A05: "NIBP sys",
+    0x4A06: "NIBP dia",
+    0x4A07: "NIBP mean",
+    0x4A11: "ABP sys",
+    0x4A12: "ABP dia",
+    0x4A13: "ABP mean",
+    0x4B48: "Temp",
+    0x4BB0: "PI",
+}
+# unit term (partition 4) → UCUM
+UNITS = {
+    0x0AA0: "/min",
+    0x0AE0: "/min",
+    0x0220: "%",
+    0x0F20: "mm[Hg]",
+    0x0F03: "kPa",
+    0x17A0: "Cel",
+    0x0200: "1",
+}
+_STATE_BITS = (
+    (0x8000, State.INVALID),
+    (0x2000, State.UNAVAILABLE),
+    (0x0800, State.DEMO),
+    (0x0400, State.DEMO),
+    (0x1000, State.CALIBRATING),
+    (0x4000, State.QUESTIONABLE),
+)
+
+
+@dataclass(slots=True)
+class Message:
+    kind: str  # e.g. "association accepted", "mds create event", "poll result"
+    invoke_id: int | None = None
+    values: list[Decoded] = field(default_factory=list)
+
+
+class _Cursor:
+    """Big-endian fields over a slice of a message; each nested length opens a sub-cursor."""
+
+    def __init__(self, data: bytes, start: int = 0, end: int | None = None) -> None:
+        self.data, self.pos, self.end = data, start, len(data) if end is None else end
+
+    def u8(self, what: str) -> int:
+        return self.take(1, what)[0]
+
+    def u16(self, what: str) -> int:
+        return int.from_bytes(self.take(2, what), "big")
+
+    def u32(self, what: str) -> int:
+        return int.from_bytes(self.take(4, what), "big")
+
+    def take(self, n: int, what: str) -> bytes:
+        if self.pos + n > self.end:
+            raise DecodeError(PROTOCOL, f"message ends before {what}", self.pos)
+        chunk = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return chunk
+
+    def sub(self, length: int, what: str) -> _Cursor:
+        if self.pos + length > self.end:
+            raise DecodeError(
+                PROTOCOL, f"{what} says {length} bytes but only {self.end - self.pos} remain", self.pos
+            )
+        inner = _Cursor(self.data, self.pos, self.pos + length)
+        self.pos += length
+        return inner
+
+    @property
+    def left(self) -> int:
+        return self.end - self.pos
+
+
+def measurement_state(bits: int) -> State:
+    for mask, state in _STATE_BITS:
+        if bits & mask:
+            return state
+    return State.VALID
+
+
+def _nu_value(c: _Cursor, handle: int, details: dict[str, object]) -> Decoded:
+    physio = c.u16("physio id")
+    state_bits = c.u16("measurement state")
+    unit = c.u16("unit code")
+    number = float32(c.u32("value"))
+    state = number.state if number.state is not State.VALID else measurement_state(state_bits)
+    return Decoded(
+        2 * 65536 + physio,
+        LABELS.get(physio, f"MDC {2 * 65536 + physio}"),
+        number.value,
+        UNITS.get(unit, ""),
+        4 * 65536 + unit,
+        state,
+        details={**details, "handle": handle, "measurement_state": f"{state_bits:04X}"},
+    )
+
+
+def _attributes(c: _Cursor, handle: int, details: dict[str, object]) -> list[Decoded]:
+    count = c.u16("attribute count")
+    attrs = c.sub(c.u16("attribute list length"), "attribute list")
+    out = []
+    for _ in range(count):
+        attr_id = attrs.u16("attribute id")
+        value = attrs.sub(attrs.u16("attribute length"), f"attribute {attr_id:#06x}")
+        if attr_id == ATTR_NU_VAL_OBS:
+            out.append(_nu_value(value, handle, details))
+        elif attr_id == ATTR_NU_CMPD_VAL_OBS:
+            n = value.u16("compound count")
+            inner = value.sub(value.u16("compound length"), "compound value")
+            out += [_nu_value(inner, handle, details) for _ in range(n)]
+    return out
+
+
+def _poll_reply(c: _Cursor, extended: bool) -> list[Decoded]:
+    details: dict[str, object] = {"poll_number": c.u16("poll number")}
+    if extended:
+        details["sequence"] = c.u16("sequence number")
+    c.u32("relative time")
+    c.take(8, "absolute time")
+    c.take(4, "polled object type")
+    c.u16("attribute group")
+    contexts = c.u16("context count")
+    body = c.sub(c.u16("poll info length"), "poll info list")
+    out: list[Decoded] = []
+    for _ in range(contexts):
+        body.u16("context id")
+        objects = body.u16("object count")
+        inner = body.sub(body.u16("context length"), "context poll")
+        for _ in range(objects):
+            out += _attributes(inner, inner.u16("object handle"), details)
+    return out
+
+
+def decode_message(data: bytes) -> Message:
+    if not data:
+        raise DecodeError(PROTOCOL, "empty message", 0)
+    if data[0] in SESSION:
+        return Message(SESSION[data[0]])
+    c = _Cursor(data)
+    if c.u16("session id") != 0xE100:
+        raise DecodeError(PROTOCOL, f"unknown message type {data[0]:#04x}", 0)
+    c.u16("presentation context")
+    ro_type = c.u16("remote operation type")
+    ro = c.sub(c.u16("remote operation length"), "remote operation")
+    if ro_type not in RO_TYPES:
+        raise DecodeError(PROTOCOL, f"unknown remote operation type {ro_type}", 4)
+    if ro_type == 5:
+        ro.u8("linked state")
+        ro.u8("linked count")
+    invoke_id = ro.u16("invoke id")
+    if ro_type == 3:
+        return Message(f"error {ro.u16('error value')}", invoke_id)
+    command = ro.u16("command type")
+    body = ro.sub(ro.u16("command length"), "command")
+    if command in (CMD_EVENT_REPORT, CMD_CONFIRMED_EVENT_REPORT):
+        body.take(6, "managed object")
+        body.u32("event time")
+        event = body.u16("event type")
+        return Message("mds create event" if event == NOTI_MDS_CREATE else f"event {event:#06x}", invoke_id)
+    if command == CMD_CONFIRMED_ACTION and ro_type in (2, 5):
+        body.take(6, "managed object")
+        action = body.u16("action type")
+        reply = body.sub(body.u16("action length"), "action result")
+        if action in (ACT_POLL, ACT_POLL_EXT):
+            return Message("poll result", invoke_id, _poll_reply(reply, action == ACT_POLL_EXT))
+        return Message(f"action result {action:#06x}", invoke_id)
+    return Message(f"{RO_TYPES[ro_type]} of command {command}", invoke_id)
+
+
+def decode_stream(stream: bytes) -> tuple[list[Decoded], list[DecodeError]]:
+    """The numerics of every good frame of a captured byte stream, and an error for each bad one."""
+    frames, errors = deframe(stream)
+    values: list[Decoded] = []
+    for at, data in frames:
+        try:
+            values += decode_message(data).values
+        except DecodeError as exc:
+            errors.append(DecodeError(PROTOCOL, f"frame at byte {at}: {str(exc).split(': ', 1)[1]}"))
+    return values, errors
