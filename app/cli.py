@@ -200,6 +200,16 @@ def build_parser() -> argparse.ArgumentParser:
     storage.add_argument("--seed", type=int, default=0)
     storage.add_argument("--json", action="store_true", help="print one JSON object")
 
+    decoding = bench_sub.add_parser(
+        "decode", help="decoding throughput per protocol on one core, and fuzzing"
+    )
+    decoding.add_argument("--seconds", type=float, default=1.0, help="per protocol")
+    decoding.add_argument(
+        "--fuzz", type=int, default=0, metavar="N", help="also feed each decoder N mutated inputs"
+    )
+    decoding.add_argument("--seed", type=int, default=0)
+    decoding.add_argument("--json", action="store_true", help="print one JSON object")
+
     decode = sub.add_parser(
         "decode", help="decode a captured device message; one JSON object per value on standard output"
     )
@@ -503,6 +513,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         result = bench_storage(args.beds, args.minutes, args.hours_big, args.dir, args.seed)
         print(json.dumps(result) if args.json else "\n".join(f"{k:>26}: {v}" for k, v in result.items()))
+        return EXIT_OK
+    if args.bench == "decode":
+        from wardwatch.devices.decode_bench import bench_decode
+
+        result = bench_decode(args.seconds, args.fuzz, args.seed)
+        print(json.dumps(result) if args.json else "\n".join(f"{k:>14}: {v}" for k, v in result.items()))
         return EXIT_OK
     if args.bench == "alarms":
         from wardwatch.app.alarms import ward_bench

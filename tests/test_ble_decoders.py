@@ -167,11 +167,11 @@ def test_decode_command_prints_one_json_line_per_value_and_errors_with_status_2(
 
 
 def test_cgm_crc_is_crc16_mcrf4xx():
-    assert cgm._CRC.checksum(b"123456789") == 0x6F91  # the check value ../shared/PROTOCOLS.md gives
+    assert cgm._CRC(b"123456789") == 0x6F91  # the check value ../shared/PROTOCOLS.md gives
 
 
 def _with_crc(record: bytes) -> bytes:
-    return record + cgm._CRC.checksum(record).to_bytes(2, "little")
+    return record + cgm._CRC(record).to_bytes(2, "little")
 
 
 def test_cgm_notification_with_two_records_annunciations_and_crc():

@@ -21,7 +21,7 @@ VECTORS = [
 
 
 def test_fcs_is_crc16_x25():
-    assert FCS.checksum(b"123456789") == 0x906E
+    assert FCS(b"123456789") == 0x906E
 
 
 @pytest.mark.parametrize(("data", "wire"), VECTORS)
@@ -36,7 +36,7 @@ def test_noise_aborts_restarts_and_bad_frames_are_reported_and_the_good_ones_kep
     bad_fcs[-2] ^= 0x01
     wrong_length = (
         bytes.fromhex("C0 11 01 00 09 E1 00")
-        + FCS.checksum(bytes.fromhex("11 01 00 09 E1 00")).to_bytes(2, "little")
+        + FCS(bytes.fromhex("11 01 00 09 E1 00")).to_bytes(2, "little")
         + b"\xc1"
     )
     stream = (

@@ -7,7 +7,7 @@ two bytes), so the decoder reads it from there and checks it when present.
 
 from __future__ import annotations
 
-from crc import Calculator, Configuration
+from fastcrc import crc16
 from wardwatch.devices.ble.common import GLUCOSE_ISF, MG_PER_DL, bit_names, reading
 from wardwatch.devices.decoded import Decoded, DecodeError, Fields, State
 from wardwatch.devices.mder import sfloat
@@ -15,16 +15,7 @@ from wardwatch.devices.mder import sfloat
 PROTOCOL = "ble-cgm"
 
 # CRC-16/MCRF4XX: the reflected CCITT polynomial, initial 0xFFFF, no final XOR (check "123456789" = 0x6F91)
-_CRC = Calculator(
-    Configuration(
-        width=16,
-        polynomial=0x1021,
-        init_value=0xFFFF,
-        final_xor_value=0,
-        reverse_input=True,
-        reverse_output=True,
-    )
-)
+_CRC = crc16.mcrf4xx
 
 STATUS = {
     0: "session stopped",
@@ -75,7 +66,7 @@ def _record(data: bytes, start: int) -> Decoded:
     if f.left == 2:
         body_end = f.pos
         sent = f.u16("E2E-CRC")
-        if _CRC.checksum(data[start:body_end]) != sent:
+        if _CRC(data[start:body_end]) != sent:
             raise DecodeError(PROTOCOL, "E2E-CRC does not match the record", body_end)
     f.end()
     state = glucose.state
