@@ -87,8 +87,10 @@ def _packet(frames: list[bytes]) -> list[Decoded]:
     return [value(PULSE_RATE, BPM, hr), value(SPO2, PERCENT, spo2), pleth]
 
 
-def decode_stream(data: bytes) -> tuple[list[Decoded], list[DecodeError]]:
-    """Every whole packet in `data`, and an error for each stretch that was not one."""
+def decode_packets(data: bytes, final: bool = True) -> tuple[list[Decoded], list[DecodeError], int]:
+    """Every whole packet in `data`, an error for each stretch that was not one, and how many bytes
+    are settled. With `final` false (a live port) a packet still arriving at the end is not an error:
+    its bytes are left unsettled for the next call."""
     out: list[Decoded] = []
     errors: list[DecodeError] = []
     i, noise_from = 0, None
@@ -112,12 +114,25 @@ def decode_stream(data: bytes) -> tuple[list[Decoded], list[DecodeError]]:
             out += _packet(frames)
         elif j + FRAME <= len(data):
             errors.append(DecodeError(PROTOCOL, f"packet broken after {len(frames)} good frames, dropped", j))
+        elif not final:
+            return out, errors, i  # the rest of this packet is still on its way
         else:
             errors.append(DecodeError(PROTOCOL, f"the stream ends {len(frames)} frames into a packet", i))
-            i = len(data)
-            break
+            return out, errors, len(data)
         i = j
+    if not final:  # fewer than 5 bytes are left: maybe the start of the next frame
+        if noise_from is not None and i > noise_from:
+            errors.append(
+                DecodeError(PROTOCOL, f"{i - noise_from} bytes outside any packet skipped", noise_from)
+            )
+        return out, errors, i
     if noise_from is not None or i < len(data):
         start = noise_from if noise_from is not None else i
         errors.append(DecodeError(PROTOCOL, f"{len(data) - start} trailing bytes are no whole packet", start))
-    return out, errors
+    return out, errors, len(data)
+
+
+def decode_stream(data: bytes) -> tuple[list[Decoded], list[DecodeError]]:
+    """Every whole packet in a captured stream, and an error for each stretch that was not one."""
+    values, errors, _settled = decode_packets(data)
+    return values, errors

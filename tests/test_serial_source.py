@@ -1,0 +1,159 @@
+"""Serial monitors on real pseudo-terminals: data reaches the hub, garbage is survived, a pulled cable
+shows and a returning device is picked up again."""
+
+from __future__ import annotations
+
+import os
+import time
+import tty
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from test_serial_decoders import LINE, nonin_packet
+from wardwatch.app.clock import ScaledClock
+from wardwatch.app.codes import MdcCode
+from wardwatch.app.domain import LinkState, TechnicalKind
+from wardwatch.app.hub import StreamHub
+from wardwatch.devices.base import SourceError
+from wardwatch.devices.serial_port import SerialSource, parse_spec
+
+BED = "bed01"
+
+
+class Cable:
+    """A pseudo-terminal standing in for a serial cable, reached through a stable link (as
+    /dev/serial/by-id/… is): unplugging removes it, plugging in makes a new one behind the same link."""
+
+    def __init__(self, link: Path) -> None:
+        self.link = link
+        self.master = self.slave = -1
+        self.plug()
+
+    def plug(self) -> None:
+        self.master, self.slave = os.openpty()
+        tty.setraw(self.slave)  # bytes pass unchanged (no line discipline)
+        self.link.symlink_to(os.ttyname(self.slave))
+
+    def unplug(self) -> None:
+        self.link.unlink()
+        os.close(self.master)
+        os.close(self.slave)
+
+    def write(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+
+def wait_for(
+    condition: Callable[[], object], seconds: float = 10.0, feed: Callable[[], None] | None = None
+) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if feed is not None:
+            feed()
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+@pytest.fixture
+def cable(tmp_path):
+    c = Cable(tmp_path / "ttyMonitor")
+    yield c
+    if c.link.is_symlink():
+        c.unplug()
+
+
+def _start(protocol: str, cable: Cable) -> tuple[StreamHub, SerialSource]:
+    hub = StreamHub()
+    source = SerialSource(protocol, str(cable.link), 9600, BED, ScaledClock(1.0))
+    source.start(hub)
+    return hub, source
+
+
+def test_a_nonin_oximeter_feeds_numerics_and_pleth_and_survives_garbage(cable):
+    hub, source = _start("nonin", cable)
+    try:
+        wait_for(lambda: source.status.state is LinkState.CONNECTED)
+        cable.write(
+            b"\x00\x13\x37" + nonin_packet(hr=88, spo2=95) + b"garbage!" + nonin_packet(hr=89, spo2=96)
+        )
+        wait_for(lambda: (o := hub.latest(BED, MdcCode.PULS_OXIM_PULS_RATE)) is not None and o.value == 89.0)
+        assert hub.latest(BED, MdcCode.PULS_OXIM_SAT_O2).value == 96.0
+        pleth = hub.streams(BED).waves[MdcCode.PULS_OXIM_PLETH]
+        assert pleth.rate == 75.0 and pleth.ring.count == 50
+        assert source.status.decode_errors >= 2  # the noise before and between the packets
+    finally:
+        source.stop()
+
+
+def test_a_nonin_sensor_taken_off_is_a_technical_state_and_clears(cable):
+    hub, source = _start("nonin", cable)
+    try:
+        wait_for(lambda: source.status.state is LinkState.CONNECTED)
+        cable.write(nonin_packet(status=0x80 | 0x40))
+        wait_for(lambda: TechnicalKind.SENSOR_OFF in {c.kind for c in hub.conditions(BED)})
+        cable.write(nonin_packet(hr=70))
+        wait_for(lambda: TechnicalKind.SENSOR_OFF not in {c.kind for c in hub.conditions(BED)})
+    finally:
+        source.stop()
+
+
+def test_a_masimo_feeds_numerics_line_by_line_even_split_across_reads(cable):
+    hub, source = _start("masimo", cable)
+    try:
+        wait_for(lambda: source.status.state is LinkState.CONNECTED)
+        data = (
+            (LINE + "\r\n").encode()
+            + b"12/02/26 10:30:01 broken line\r\n"
+            + (LINE.replace("BPM=072", "BPM=075") + "\r\n").encode()
+        )
+        for k in range(0, len(data), 17):
+            cable.write(data[k : k + 17])
+            time.sleep(0.005)
+        wait_for(lambda: (o := hub.latest(BED, MdcCode.PULS_OXIM_PULS_RATE)) is not None and o.value == 75.0)
+        assert hub.latest(BED, MdcCode.PULS_OXIM_SAT_O2).value == 98.0
+        assert source.status.decode_errors == 1
+    finally:
+        source.stop()
+
+
+def test_a_pulled_cable_shows_as_disconnected_and_the_device_is_picked_up_when_it_returns(cable):
+    hub, source = _start("nonin", cable)
+    try:
+        wait_for(lambda: source.status.state is LinkState.CONNECTED)
+        cable.write(nonin_packet(hr=60))
+        wait_for(lambda: hub.latest(BED, MdcCode.PULS_OXIM_PULS_RATE) is not None)
+        cable.unplug()
+        wait_for(lambda: source.status.state is LinkState.DISCONNECTED)
+        cable.plug()
+        wait_for(lambda: source.status.state is LinkState.CONNECTED)
+        wait_for(
+            lambda: hub.latest(BED, MdcCode.PULS_OXIM_PULS_RATE).value == 61.0,
+            feed=lambda: cable.write(nonin_packet(hr=61)),
+        )
+    finally:
+        source.stop()
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("nonin", "PROTOCOL:PORT"),
+        ("philips:/dev/ttyS0", "unknown serial protocol"),
+        ("masimo:/dev/ttyS0@fast", "speed"),
+    ],
+)
+def test_a_wrong_serial_spec_is_a_clear_error(spec, message):
+    with pytest.raises(SourceError, match=message):
+        parse_spec(spec)
+
+
+def test_serial_spec_with_and_without_speed():
+    assert parse_spec("nonin:/dev/ttyUSB0") == ("nonin", "/dev/ttyUSB0", 9600)
+    assert parse_spec("masimo:/dev/serial/by-id/usb-FTDI@19200") == (
+        "masimo",
+        "/dev/serial/by-id/usb-FTDI",
+        19200,
+    )
