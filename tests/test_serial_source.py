@@ -65,76 +65,69 @@ def cable(tmp_path):
         c.unplug()
 
 
-def _start(protocol: str, cable: Cable) -> tuple[StreamHub, SerialSource]:
-    hub = StreamHub()
-    source = SerialSource(protocol, str(cable.link), 9600, BED, ScaledClock(1.0))
-    source.start(hub)
-    return hub, source
+@pytest.fixture
+def monitor(cable):
+    """Start a serial source of a protocol on the cable; it is stopped after the test."""
+    started: list[SerialSource] = []
 
-
-def test_a_nonin_oximeter_feeds_numerics_and_pleth_and_survives_garbage(cable):
-    hub, source = _start("nonin", cable)
-    try:
+    def start(protocol: str) -> tuple[StreamHub, SerialSource]:
+        hub = StreamHub()
+        source = SerialSource(protocol, str(cable.link), 9600, BED, ScaledClock(1.0))
+        source.start(hub)
+        started.append(source)
         wait_for(lambda: source.status.state is LinkState.CONNECTED)
-        cable.write(
-            b"\x00\x13\x37" + nonin_packet(hr=88, spo2=95) + b"garbage!" + nonin_packet(hr=89, spo2=96)
-        )
-        wait_for(lambda: (o := hub.latest(BED, MdcCode.PULS_OXIM_PULS_RATE)) is not None and o.value == 89.0)
-        assert hub.latest(BED, MdcCode.PULS_OXIM_SAT_O2).value == 96.0
-        pleth = hub.streams(BED).waves[MdcCode.PULS_OXIM_PLETH]
-        assert pleth.rate == 75.0 and pleth.ring.count == 50
-        assert source.status.decode_errors >= 2  # the noise before and between the packets
-    finally:
+        return hub, source
+
+    yield start
+    for source in started:
         source.stop()
 
 
-def test_a_nonin_sensor_taken_off_is_a_technical_state_and_clears(cable):
-    hub, source = _start("nonin", cable)
-    try:
-        wait_for(lambda: source.status.state is LinkState.CONNECTED)
-        cable.write(nonin_packet(status=0x80 | 0x40))
-        wait_for(lambda: TechnicalKind.SENSOR_OFF in {c.kind for c in hub.conditions(BED)})
-        cable.write(nonin_packet(hr=70))
-        wait_for(lambda: TechnicalKind.SENSOR_OFF not in {c.kind for c in hub.conditions(BED)})
-    finally:
-        source.stop()
+def test_a_nonin_oximeter_feeds_numerics_and_pleth_and_survives_garbage(monitor, cable):
+    hub, source = monitor("nonin")
+    cable.write(b"\x00\x13\x37" + nonin_packet(hr=88, spo2=95) + b"garbage!" + nonin_packet(hr=89, spo2=96))
+    wait_for(lambda: (o := hub.latest(BED, MdcCode.PULS_OXIM_PULS_RATE)) is not None and o.value == 89.0)
+    assert hub.latest(BED, MdcCode.PULS_OXIM_SAT_O2).value == 96.0
+    pleth = hub.streams(BED).waves[MdcCode.PULS_OXIM_PLETH]
+    assert pleth.rate == 75.0 and pleth.ring.count == 50
+    assert source.status.decode_errors >= 2  # the noise before and between the packets
 
 
-def test_a_masimo_feeds_numerics_line_by_line_even_split_across_reads(cable):
-    hub, source = _start("masimo", cable)
-    try:
-        wait_for(lambda: source.status.state is LinkState.CONNECTED)
-        data = (
-            (LINE + "\r\n").encode()
-            + b"12/02/26 10:30:01 broken line\r\n"
-            + (LINE.replace("BPM=072", "BPM=075") + "\r\n").encode()
-        )
-        for k in range(0, len(data), 17):
-            cable.write(data[k : k + 17])
-            time.sleep(0.005)
-        wait_for(lambda: (o := hub.latest(BED, MdcCode.PULS_OXIM_PULS_RATE)) is not None and o.value == 75.0)
-        assert hub.latest(BED, MdcCode.PULS_OXIM_SAT_O2).value == 98.0
-        assert source.status.decode_errors == 1
-    finally:
-        source.stop()
+def test_a_nonin_sensor_taken_off_is_a_technical_state_and_clears(monitor, cable):
+    hub, _source = monitor("nonin")
+    cable.write(nonin_packet(status=0x80 | 0x40))
+    wait_for(lambda: TechnicalKind.SENSOR_OFF in {c.kind for c in hub.conditions(BED)})
+    cable.write(nonin_packet(hr=70))
+    wait_for(lambda: TechnicalKind.SENSOR_OFF not in {c.kind for c in hub.conditions(BED)})
 
 
-def test_a_pulled_cable_shows_as_disconnected_and_the_device_is_picked_up_when_it_returns(cable):
-    hub, source = _start("nonin", cable)
-    try:
-        wait_for(lambda: source.status.state is LinkState.CONNECTED)
-        cable.write(nonin_packet(hr=60))
-        wait_for(lambda: hub.latest(BED, MdcCode.PULS_OXIM_PULS_RATE) is not None)
-        cable.unplug()
-        wait_for(lambda: source.status.state is LinkState.DISCONNECTED)
-        cable.plug()
-        wait_for(lambda: source.status.state is LinkState.CONNECTED)
-        wait_for(
-            lambda: hub.latest(BED, MdcCode.PULS_OXIM_PULS_RATE).value == 61.0,
-            feed=lambda: cable.write(nonin_packet(hr=61)),
-        )
-    finally:
-        source.stop()
+def test_a_masimo_feeds_numerics_line_by_line_even_split_across_reads(monitor, cable):
+    hub, source = monitor("masimo")
+    data = (
+        (LINE + "\r\n").encode()
+        + b"12/02/26 10:30:01 broken line\r\n"
+        + (LINE.replace("BPM=072", "BPM=075") + "\r\n").encode()
+    )
+    for k in range(0, len(data), 17):
+        cable.write(data[k : k + 17])
+        time.sleep(0.005)
+    wait_for(lambda: (o := hub.latest(BED, MdcCode.PULS_OXIM_PULS_RATE)) is not None and o.value == 75.0)
+    assert hub.latest(BED, MdcCode.PULS_OXIM_SAT_O2).value == 98.0
+    assert source.status.decode_errors == 1
+
+
+def test_a_pulled_cable_shows_as_disconnected_and_the_device_is_picked_up_when_it_returns(monitor, cable):
+    hub, source = monitor("nonin")
+    cable.write(nonin_packet(hr=60))
+    wait_for(lambda: hub.latest(BED, MdcCode.PULS_OXIM_PULS_RATE) is not None)
+    cable.unplug()
+    wait_for(lambda: source.status.state is LinkState.DISCONNECTED)
+    cable.plug()
+    wait_for(lambda: source.status.state is LinkState.CONNECTED)
+    wait_for(
+        lambda: hub.latest(BED, MdcCode.PULS_OXIM_PULS_RATE).value == 61.0,
+        feed=lambda: cable.write(nonin_packet(hr=61)),
+    )
 
 
 @pytest.mark.parametrize(
