@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
 
 from wardwatch.app.clock import Clock
 from wardwatch.devices.base import SharedRunner, Source, SourceError
@@ -63,3 +64,34 @@ def simulator_scenarios() -> tuple[str, ...]:
     except ImportError:
         return ()
     return tuple(SCENARIOS)
+
+
+def serial_protocols() -> tuple[str, ...]:
+    """Protocols of monitors the serial source reads (for the source dialog); empty if not installed."""
+    try:
+        from wardwatch.devices.serial_port.parsers import PARSERS
+    except ImportError:
+        return ()
+    return tuple(sorted(PARSERS))
+
+
+def serial_ports() -> list[tuple[str, str]]:
+    """The machine's serial ports as (path, description), stable /dev/serial/by-id names first.
+
+    Reads the OS's device list, so call it once when a dialog opens, not in the display loop."""
+    try:
+        from serial.tools import list_ports
+    except ImportError:
+        return []
+    ports = []
+    for port in list_ports.comports():
+        description = port.description if port.description and port.description != "n/a" else ""
+        ports.append((port.device, description))
+    by_id = Path("/dev/serial/by-id")
+    stable = []
+    if by_id.is_dir():
+        for link in sorted(by_id.iterdir()):
+            target = str(link.resolve())
+            label = next((d for p, d in ports if p == target), "")
+            stable.append((str(link), label or link.name))
+    return stable + ports

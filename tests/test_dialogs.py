@@ -232,6 +232,26 @@ def test_source_dialog_no_device_returns_none(qtbot, station):
     assert dialog.spec() is None
 
 
+def test_source_dialog_assigns_a_serial_monitor_on_a_listed_or_typed_port(qtbot, station):
+    ports = [("/dev/serial/by-id/usb-FTDI_Nonin-if00-port0", "FT232R USB UART"), ("/dev/ttyS0", "")]
+    dialog = show(qtbot, SourceDialog(station, "bed01", ports=ports))
+    dialog.serial_radio.setChecked(True)
+    dialog.protocol_combo.setCurrentIndex(dialog.protocol_combo.findData("nonin"))
+    assert not dialog.ok_button.isEnabled() and "serial port" in dialog.message.text()
+    dialog.port_combo.setCurrentIndex(0)  # shown with its description, which is not part of the spec
+    assert dialog.ok_button.isEnabled()
+    assert dialog.spec() == "serial:nonin:/dev/serial/by-id/usb-FTDI_Nonin-if00-port0"
+    dialog.port_combo.setEditText("/dev/ttyUSB3")  # not plugged in yet
+    assert dialog.spec() == "serial:nonin:/dev/ttyUSB3"
+
+
+def test_source_dialog_starts_from_a_beds_serial_monitor(qtbot, station):
+    station.assign_source("bed03", "serial:masimo:/dev/ttyUSB1")
+    dialog = show(qtbot, SourceDialog(station, "bed03", ports=[]))
+    assert dialog.serial_radio.isChecked()
+    assert dialog.spec() == "serial:masimo:/dev/ttyUSB1"
+
+
 def test_header_suffix_is_stripped_whatever_its_case():
     assert strip_header_suffix(" /data/mitdb/100.HEA ") == "/data/mitdb/100"
     assert strip_header_suffix("/data/mitdb/100") == "/data/mitdb/100"
@@ -247,8 +267,10 @@ def test_every_control_is_a_touch_sized_target(qtbot, station, kind):
     controls = [
         w
         for w in dialog.findChildren(QWidget)
-        # a date edit's inner line edit is part of the date edit, measured as a whole
-        if isinstance(w, targets) and w.isVisible() and not isinstance(w.parent(), QAbstractSpinBox)
+        # a date edit's or an editable combo box's inner line edit is part of it, measured as a whole
+        if isinstance(w, targets)
+        and w.isVisible()
+        and not isinstance(w.parent(), QAbstractSpinBox | QComboBox)
     ]
     assert controls
     short = [(type(w).__name__, w.height()) for w in controls if w.height() < MIN_TOUCH_PX]

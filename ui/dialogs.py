@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from wardwatch.app.domain import Bed, Patient
-from wardwatch.app.sources import simulator_scenarios
+from wardwatch.app.sources import serial_ports, serial_protocols, simulator_scenarios
 from wardwatch.app.station import Station
 from wardwatch.ui.theme import theme
 
@@ -42,7 +42,7 @@ MIN_TOUCH_PX = 36  # ≈ 9 mm at 100 dpi
 UNKNOWN_BIRTH_DATE = QDate(1900, 1, 1)
 HEADER_SUFFIX = ".hea"
 
-SIM, REPLAY, NO_DEVICE = "sim", "replay", "none"
+SIM, REPLAY, SERIAL, NO_DEVICE = "sim", "replay", "serial", "none"
 
 
 W = TypeVar("W", bound=QWidget)
@@ -290,9 +290,16 @@ class DischargeDialog(_WardDialog):
 
 
 class SourceDialog(_WardDialog):
-    def __init__(self, station: Station, bed_id: str | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        station: Station,
+        bed_id: str | None = None,
+        parent: QWidget | None = None,
+        ports: Sequence[tuple[str, str]] | None = None,
+    ) -> None:
         super().__init__(station, "Assign source", "Assign", parent)
         self.scenarios = simulator_scenarios()
+        self.protocols = serial_protocols()
         self.bed_combo = _touch(QComboBox())
         for bed in station.beds:
             self.bed_combo.addItem(bed.label, bed.bed_id)
@@ -303,10 +310,27 @@ class SourceDialog(_WardDialog):
 
         self.sim_radio = _touch(QRadioButton("&Simulated patient"))
         self.replay_radio = _touch(QRadioButton("&Recorded WFDB record"))
+        self.serial_radio = _touch(QRadioButton("Serial &monitor"))
         self.none_radio = _touch(QRadioButton("&No device"))
         self.kind_group = QButtonGroup(self)
-        for radio in (self.sim_radio, self.replay_radio, self.none_radio):
+        for radio in (self.sim_radio, self.replay_radio, self.serial_radio, self.none_radio):
             self.kind_group.addButton(radio)
+        self.protocol_combo = _touch(QComboBox())
+        for name in self.protocols:
+            self.protocol_combo.addItem(
+                {"nonin": "Nonin (OEM III, format 2)", "masimo": "Masimo (ASCII 1)"}.get(name, name), name
+            )
+        self.protocol_combo.setAccessibleName("Monitor protocol")
+        # the ports are listed once, as the dialog opens (it reads the OS's device list)
+        self.port_combo = _touch(QComboBox())
+        self.port_combo.setEditable(True)  # a port that is not plugged in yet can still be typed
+        for path, description in serial_ports() if ports is None else ports:
+            self.port_combo.addItem(f"{path}  —  {description}" if description else path, path)
+        self.port_combo.setCurrentIndex(-1)
+        line = self.port_combo.lineEdit()
+        if line is not None:
+            line.setPlaceholderText("choose, or type /dev/ttyUSB0")
+        self.port_combo.setAccessibleName("Serial port")
         self.scenario_combo = _touch(QComboBox())
         for name in self.scenarios:
             self.scenario_combo.addItem(name.replace("_", " "), name)
@@ -327,6 +351,9 @@ class SourceDialog(_WardDialog):
         self._add_row("Scenario", self.scenario_combo)
         self.form.addRow(self.replay_radio)
         self._add_row("Record", path_row, buddy=self.path_edit)
+        self.form.addRow(self.serial_radio)
+        self._add_row("Protocol", self.protocol_combo)
+        self._add_row("Port", self.port_combo)
         self.form.addRow(self.none_radio)
 
         chain: list[QWidget] = [
@@ -336,6 +363,9 @@ class SourceDialog(_WardDialog):
             self.replay_radio,
             self.path_edit,
             self.browse_button,
+            self.serial_radio,
+            self.protocol_combo,
+            self.port_combo,
             self.none_radio,
             self.ok_button,
         ]
@@ -345,6 +375,8 @@ class SourceDialog(_WardDialog):
         self.kind_group.buttonToggled.connect(self._kind_changed)
         self.scenario_combo.currentIndexChanged.connect(self.revalidate)
         self.path_edit.textChanged.connect(self.revalidate)
+        self.protocol_combo.currentIndexChanged.connect(self.revalidate)
+        self.port_combo.editTextChanged.connect(self.revalidate)
         self._show_current()
         self.bed_combo.setFocus()
 
@@ -361,20 +393,42 @@ class SourceDialog(_WardDialog):
         elif kind == REPLAY:
             self.replay_radio.setChecked(True)
             self.path_edit.setText(arg)
+        elif kind == SERIAL and arg.partition(":")[0] in self.protocols:
+            self.serial_radio.setChecked(True)
+            protocol, _, port = arg.partition(":")
+            self.protocol_combo.setCurrentIndex(self.protocol_combo.findData(protocol))
+            self._set_port(port)
         elif spec:
-            # A kind this dialog does not edit (BLE, serial): keep it visible, choose nothing for the nurse.
+            # A kind this dialog does not edit (BLE): keep it visible, choose nothing for the nurse.
             self.kind_group.setExclusive(False)
-            for radio in (self.sim_radio, self.replay_radio, self.none_radio):
+            for radio in (self.sim_radio, self.replay_radio, self.serial_radio, self.none_radio):
                 radio.setChecked(False)
             self.kind_group.setExclusive(True)
         else:
             self.none_radio.setChecked(True)
         self._kind_changed()
 
+    def _set_port(self, port: str) -> None:
+        index = self.port_combo.findData(port)
+        if index >= 0:
+            self.port_combo.setCurrentIndex(index)
+        else:
+            self.port_combo.setEditText(port)
+
+    def port(self) -> str:
+        """The chosen port's path (a listed one shows its description too, which is not part of it)."""
+        index = self.port_combo.currentIndex()
+        text = self.port_combo.currentText().strip()
+        if index >= 0 and text == self.port_combo.itemText(index):
+            return str(self.port_combo.itemData(index))
+        return text
+
     def _kind_changed(self) -> None:
         self.scenario_combo.setEnabled(self.sim_radio.isChecked())
         self.path_edit.setEnabled(self.replay_radio.isChecked())
         self.browse_button.setEnabled(self.replay_radio.isChecked())
+        self.protocol_combo.setEnabled(self.serial_radio.isChecked())
+        self.port_combo.setEnabled(self.serial_radio.isChecked())
         self.revalidate()
 
     def kind(self) -> str | None:
@@ -382,6 +436,8 @@ class SourceDialog(_WardDialog):
             return SIM
         if self.replay_radio.isChecked():
             return REPLAY
+        if self.serial_radio.isChecked():
+            return SERIAL
         if self.none_radio.isChecked():
             return NO_DEVICE
         return None
@@ -403,7 +459,7 @@ class SourceDialog(_WardDialog):
     def problem(self) -> str:
         kind = self.kind()
         if kind is None:
-            return "Choose a simulated patient, a recorded record or no device."
+            return "Choose a simulated patient, a recorded record, a serial monitor or no device."
         if kind == SIM:
             if not self.scenarios:
                 return "The simulator is not installed."
@@ -415,18 +471,27 @@ class SourceDialog(_WardDialog):
                 return "Choose a WFDB record (its .hea file)."
             if not Path(path + HEADER_SUFFIX).is_file():
                 return f"There is no WFDB header {Path(path).name}{HEADER_SUFFIX} in {Path(path).parent}."
+        if kind == SERIAL:
+            if not self.protocols:
+                return "Serial monitors are not installed."
+            if self.protocol_combo.currentIndex() < 0:
+                return "Choose the monitor's protocol."
+            if not self.port().startswith("/dev/") and not self.port().upper().startswith("COM"):
+                return "Choose the serial port the monitor is plugged into (/dev/…)."
         return ""
 
     def bed_id(self) -> str:
         return str(self.bed_combo.currentData())
 
     def spec(self) -> str | None:
-        """`sim:<scenario>`, `replay:<record path without .hea>`, or None for no device."""
+        """`sim:<scenario>`, `replay:<record path without .hea>`, `serial:<protocol>:<port>`, or None."""
         kind = self.kind()
         if kind == SIM:
             return f"{SIM}:{self.scenario_combo.currentData()}"
         if kind == REPLAY:
             return f"{REPLAY}:{self.record_path()}"
+        if kind == SERIAL:
+            return f"{SERIAL}:{self.protocol_combo.currentData()}:{self.port()}"
         return None
 
 
