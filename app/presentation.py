@@ -172,14 +172,26 @@ def top_condition(streams: BedStreams | None) -> tuple[str, TechnicalKind | None
     return "", None
 
 
-def link_text(streams: BedStreams | None) -> tuple[str, LinkState | None]:
+# A device's newest data older than this is said on its badge (before the supervisor's 4 s "no signal"),
+# so that a nurse sees a link faltering, not only one that has failed.
+STALE_AFTER_S = 2.0
+
+
+def link_text(streams: BedStreams | None, now: float | None = None) -> tuple[str, LinkState | None]:
     if streams is None or streams.status is None:
         return "no source", None
     st = streams.status
     label = {"sim": "SIM", "replay": "REPLAY", "ble": "BLE", "serial": "SERIAL"}.get(st.kind, st.kind.upper())
     detail = f" {st.detail}" if st.detail and st.kind == "replay" else ""
     battery = f" {st.battery_percent:.0f}%" if st.battery_percent is not None else ""
-    return f"{label}{detail}{battery}", st.state
+    age = ""
+    if now is not None and streams.last_data is not None and st.state is LinkState.CONNECTED:
+        seconds = now - streams.last_data
+        if seconds > STALE_AFTER_S:
+            age = f" data {seconds:.0f} s old"
+    if st.state is LinkState.DISCONNECTED:
+        age = " link lost"
+    return f"{label}{detail}{battery}{age}", st.state
 
 
 def no_patient_text(bed: Bed) -> str:
@@ -195,7 +207,7 @@ def summarise(bed: Bed, streams: BedStreams | None, now: float, mask_names: bool
     else:
         patient_text = bed.patient.display_name
     message, kind = top_condition(streams)
-    link, state = link_text(streams)
+    link, state = link_text(streams, now)
     waves = choose_waves(streams.waves.keys()) if streams is not None else ()
     numerics = choose_numerics(dict(streams.numerics), now) if streams is not None else ()
     return BedSummary(

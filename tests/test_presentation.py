@@ -1,7 +1,8 @@
 import pytest
 from PySide6.QtCore import QRect
 from wardwatch.app.codes import MdcCode
-from wardwatch.app.domain import Bed, Observation, Validity
+from wardwatch.app.domain import Bed, DeviceStatus, LinkState, Observation, Validity
+from wardwatch.app.hub import StreamHub
 from wardwatch.app.presentation import (
     NO_VALUE,
     NOT_MEASURED,
@@ -9,6 +10,7 @@ from wardwatch.app.presentation import (
     choose_numerics,
     choose_waves,
     grid_shape,
+    link_text,
     numeric_view,
     summarise,
 )
@@ -93,3 +95,15 @@ def test_numeric_cells_never_overlap_and_stay_inside_the_panel():
             assert a.left() >= 0 and a.top() >= 0 and a.right() <= w + 0.01 and a.bottom() <= h + 0.01
             for b in cells[i + 1 :]:
                 assert not a.intersected(b).isValid() or a.intersected(b).isEmpty()
+
+
+def test_the_device_badge_says_when_data_falters_and_when_the_link_is_lost():
+    hub = StreamHub()
+    hub.set_status("bed01", DeviceStatus("serial:nonin:/dev/ttyUSB0", "serial", LinkState.CONNECTED, "nonin"))
+    hub.push_observation(Observation("bed01", MdcCode.PULS_OXIM_SAT_O2, 97.0, "%", 1000.0))
+    streams = hub.streams("bed01")
+    assert link_text(streams, 1001.0) == ("SERIAL", LinkState.CONNECTED)
+    assert link_text(streams, 1003.4) == ("SERIAL data 3 s old", LinkState.CONNECTED)
+    lost = DeviceStatus("serial:nonin:/dev/ttyUSB0", "serial", LinkState.DISCONNECTED, "lost")
+    hub.set_status("bed01", lost)
+    assert link_text(hub.streams("bed01"), 1003.4) == ("SERIAL link lost", LinkState.DISCONNECTED)

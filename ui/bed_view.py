@@ -747,7 +747,7 @@ class BedView(QWidget):
         message, kind = top_condition(streams)
         self.condition_label.setText(f"◆ {message}" if message else "")
         self.condition_label.setVisible(bool(message))
-        link, _state = link_text(streams)
+        link, _state = link_text(streams, now)
         self.link_label.setText(link)
         if not message and not self._rows:
             bed = self._bed
