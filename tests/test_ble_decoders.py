@@ -216,3 +216,17 @@ def test_polar_pmd_ecg_frame_gives_microvolt_samples_at_130_hz():
 def test_polar_pmd_frames_it_cannot_use_are_decode_errors(data):
     with pytest.raises(DecodeError, match="polar-pmd"):
         polar_pmd.decode(data)
+
+
+def test_polar_pmd_start_command_is_the_one_the_h10_takes():
+    assert polar_pmd.start_ecg_command() == bytes.fromhex("02000001820001010E00")
+    assert polar_pmd.stop_command() == bytes.fromhex("0300")
+
+
+def test_polar_pmd_control_responses_say_why_a_start_failed():
+    ok = polar_pmd.parse_control_response(bytes.fromhex("F0020000000102"))
+    assert ok.ok and ok.parameters == b"\x01\x02"
+    mtu = polar_pmd.parse_control_response(bytes.fromhex("F002000A00"))
+    assert not mtu.ok and "MTU" in mtu.text
+    with pytest.raises(DecodeError):
+        polar_pmd.parse_control_response(bytes.fromhex("0F05"))
