@@ -47,6 +47,7 @@ class Decoded:
     samples: tuple[float, ...] | None = None
     rate_hz: float | None = None
     details: dict[str, Any] = field(default_factory=dict)  # flags, time stamps, status bits
+    decimals: int | None = None  # the resolution the device gave (37.50 °C has 2): show it so
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -57,6 +58,8 @@ class Decoded:
             "unit_code": self.unit_code,
             "state": str(self.state),
         }
+        if self.decimals is not None:
+            out["decimals"] = self.decimals
         if self.samples is not None:
             out["samples"] = list(self.samples)
             out["rate_hz"] = self.rate_hz

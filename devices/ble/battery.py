@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from wardwatch.devices.ble.common import BATTERY, PERCENT, reading
-from wardwatch.devices.decoded import Decoded, DecodeError, Fields, State
+from wardwatch.devices.ble.common import BATTERY, PERCENT, reading, whole
+from wardwatch.devices.decoded import Decoded, DecodeError, Fields
 
 PROTOCOL = "ble-battery"
 
@@ -14,4 +14,4 @@ def decode(data: bytes) -> list[Decoded]:
     f.end()
     if level > 100:
         raise DecodeError(PROTOCOL, f"battery level {level} % is above 100", 0)
-    return [reading(BATTERY, PERCENT, float(level), State.VALID)]
+    return [reading(BATTERY, PERCENT, whole(level))]

@@ -42,13 +42,13 @@ def _decode(protocol: str, data: bytes) -> list[Decoded]:
         details["pulse_rate_range"] = _PULSE_RANGE[(status >> 3) & 0x03]
     f.end()
     if protocol == INTERMEDIATE:  # only the current cuff pressure means anything here
-        return [reading(CUFF_PRESSURE, unit, pressures[0][0], pressures[0][1], **details)]
+        return [reading(CUFF_PRESSURE, unit, pressures[0], **details)]
     out = [
-        reading(quantity, unit, value, state, **details)
-        for quantity, (value, state) in zip((NIBP_SYS, NIBP_DIA, NIBP_MEAN), pressures, strict=True)
+        reading(quantity, unit, number, **details)
+        for quantity, number in zip((NIBP_SYS, NIBP_DIA, NIBP_MEAN), pressures, strict=True)
     ]
     if pulse is not None:
-        out.append(reading(PULSE_RATE, BPM, pulse[0], pulse[1], **details))
+        out.append(reading(PULSE_RATE, BPM, pulse, **details))
     return out
 
 

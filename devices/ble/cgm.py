@@ -74,7 +74,7 @@ def _record(data: bytes, start: int) -> Decoded:
         a in annunciation for a in ("sensor malfunction", "general device fault")
     ):
         state = State.INVALID
-    return reading(GLUCOSE_ISF, MG_PER_DL, glucose.value, state, **details)
+    return reading(GLUCOSE_ISF, MG_PER_DL, glucose, state, **details)
 
 
 def decode(data: bytes) -> list[Decoded]:

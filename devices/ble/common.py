@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wardwatch.devices.decoded import Decoded, DecodeError, Fields, State
-from wardwatch.devices.mder import float32, sfloat
+from wardwatch.devices.mder import MderNumber, float32, sfloat
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +45,33 @@ DEGF = Unit("[degF]", 266560)
 MG_PER_DL = Unit("mg/dL", 264274)
 
 
-def sfloat_field(fields: Fields, what: str) -> tuple[float | None, State]:
-    number = sfloat(fields.u16(what))
-    return number.value, number.state
+def sfloat_field(fields: Fields, what: str) -> MderNumber:
+    return sfloat(fields.u16(what))
 
 
-def float_field(fields: Fields, what: str) -> tuple[float | None, State]:
-    number = float32(int.from_bytes(fields.take(4, what), "little"))
-    return number.value, number.state
+def float_field(fields: Fields, what: str) -> MderNumber:
+    return float32(int.from_bytes(fields.take(4, what), "little"))
 
 
-def reading(quantity: Quantity, unit: Unit, value: float | None, state: State, **details: object) -> Decoded:
-    return Decoded(quantity.code, quantity.label, value, unit.ucum, unit.code, state, details=dict(details))
+def whole(value: float) -> MderNumber:
+    """A plain integer field (uint8/uint16) as a number with no decimals."""
+    return MderNumber(float(value), State.VALID, 0)
+
+
+def reading(
+    quantity: Quantity, unit: Unit, number: MderNumber, state: State | None = None, **details: object
+) -> Decoded:
+    """A value as decoded; `state` overrides the number's own when the message says more about it."""
+    return Decoded(
+        quantity.code,
+        quantity.label,
+        number.value,
+        unit.ucum,
+        unit.code,
+        number.state if state is None else state,
+        details=dict(details),
+        decimals=number.decimals if number.value is not None else None,
+    )
 
 
 def date_time(fields: Fields) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wardwatch.devices.ble.common import BPM, HEART_RATE, reading
+from wardwatch.devices.ble.common import BPM, HEART_RATE, reading, whole
 from wardwatch.devices.decoded import Decoded, DecodeError, Fields, State
 
 PROTOCOL = "ble-hr"
@@ -24,4 +24,4 @@ def decode(data: bytes) -> list[Decoded]:
     f.end()
     # a strap that says it has no skin contact is measuring nothing: the value is not to be trusted
     state = State.QUESTIONABLE if contact == "no contact" else State.VALID
-    return [reading(HEART_RATE, BPM, float(hr), state, **details)]
+    return [reading(HEART_RATE, BPM, whole(hr), state, **details)]

@@ -14,6 +14,7 @@ from wardwatch.devices.ble.common import (
     sfloat_field,
 )
 from wardwatch.devices.decoded import Decoded, Fields, State
+from wardwatch.devices.mder import MderNumber
 
 SPOT = "ble-plx-spot"
 CONTINUOUS = "ble-plx-cont"
@@ -75,13 +76,13 @@ def _state(status: int | None, sensor: int | None, number_state: State) -> State
     return State.VALID
 
 
-def _pair(f: Fields, which: str) -> tuple[tuple[float | None, State], tuple[float | None, State]]:
+def _pair(f: Fields, which: str) -> tuple[MderNumber, MderNumber]:
     return sfloat_field(f, f"SpO2 ({which})"), sfloat_field(f, f"pulse rate ({which})")
 
 
 def _readings(
-    pairs: list[tuple[str, tuple[float | None, State], tuple[float | None, State]]],
-    pai: tuple[float | None, State] | None,
+    pairs: list[tuple[str, MderNumber, MderNumber]],
+    pai: MderNumber | None,
     status: int | None,
     sensor: int | None,
     **extra: object,
@@ -92,12 +93,12 @@ def _readings(
     if sensor is not None:
         details["sensor_status"] = bit_names(sensor, SENSOR_STATUS)
     out = []
-    for averaging, (spo2, spo2_state), (pr, pr_state) in pairs:
+    for averaging, spo2, pr in pairs:
         more = {**details, "averaging": averaging} if averaging != "normal" else details
-        out.append(reading(SPO2, PERCENT, spo2, _state(status, sensor, spo2_state), **more))
-        out.append(reading(PULSE_RATE_OXIM, BPM, pr, _state(status, sensor, pr_state), **more))
+        out.append(reading(SPO2, PERCENT, spo2, _state(status, sensor, spo2.state), **more))
+        out.append(reading(PULSE_RATE_OXIM, BPM, pr, _state(status, sensor, pr.state), **more))
     if pai is not None:
-        out.append(reading(PERFUSION_INDEX, PERCENT, pai[0], _state(status, sensor, pai[1]), **details))
+        out.append(reading(PERFUSION_INDEX, PERCENT, pai, _state(status, sensor, pai.state), **details))
     return out
 
 

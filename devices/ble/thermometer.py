@@ -22,7 +22,7 @@ SITES = {
 def decode(data: bytes) -> list[Decoded]:
     f = Fields(PROTOCOL, data)
     flags = f.u8("flags")
-    value, state = float_field(f, "temperature")
+    number = float_field(f, "temperature")
     details: dict[str, object] = {}
     if flags & 0x02:
         details["timestamp"] = date_time(f)
@@ -33,4 +33,4 @@ def decode(data: bytes) -> list[Decoded]:
             raise DecodeError(PROTOCOL, f"temperature type {site} is not defined", at)
         details["site"] = SITES[site]
     f.end()
-    return [reading(TEMPERATURE, DEGF if flags & 0x01 else DEGC, value, state, **details)]
+    return [reading(TEMPERATURE, DEGF if flags & 0x01 else DEGC, number, **details)]

@@ -130,6 +130,7 @@ def _nu_value(c: _Cursor, handle: int, details: dict[str, object]) -> Decoded:
         4 * 65536 + unit,
         state,
         details={**details, "handle": handle, "measurement_state": f"{state_bits:04X}"},
+        decimals=number.decimals if number.value is not None else None,
     )
 
 
