@@ -97,7 +97,8 @@ def test_thermometer_in_fahrenheit_with_site():
     (t,) = thermometer.decode(bytes.fromhex("05DA0300FF06"))  # 986 × 10^-1 °F, mouth
     assert (t.value, t.unit, t.unit_code, t.details["site"]) == (98.6, "[degF]", 266560, "mouth")
     (c,) = thermometer.decode(bytes.fromhex("00420E00FE"))
-    assert (c.value, c.unit) == (36.5, "Cel")
+    assert (c.value, c.unit, c.decimals) == (36.5, "Cel", 2)  # to be shown as 36.50
+    assert c.to_json()["decimals"] == 2
 
 
 def test_blood_pressure_with_nan_map_pulse_and_status():
