@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 
 class State(StrEnum):
@@ -68,15 +68,22 @@ class Decoded:
 
 
 class Fields:
-    """Walks a message field by field, checking the length before each one (little-endian)."""
+    """Walks a message field by field, checking the length before each one.
 
-    def __init__(self, protocol: str, data: bytes) -> None:
+    BLE profiles are little-endian, IntelliVue big-endian. A nested length (IntelliVue's lists and
+    attributes) opens a `sub` walker bounded by it, so no field can read past what its parent holds."""
+
+    def __init__(
+        self, protocol: str, data: bytes, order: Literal["little", "big"] = "little", end: int | None = None
+    ) -> None:
         self.protocol = protocol
         self.data = bytes(data)
+        self.order: Literal["little", "big"] = order
         self.pos = 0
+        self.stop = len(self.data) if end is None else end
 
     def take(self, n: int, what: str) -> bytes:
-        if self.pos + n > len(self.data):
+        if self.pos + n > self.stop:
             raise DecodeError(self.protocol, f"message ends before {what} ({n} bytes)", self.pos)
         chunk = self.data[self.pos : self.pos + n]
         self.pos += n
@@ -86,14 +93,28 @@ class Fields:
         return self.take(1, what)[0]
 
     def u16(self, what: str) -> int:
-        return int.from_bytes(self.take(2, what), "little")
+        return int.from_bytes(self.take(2, what), self.order)
 
     def u24(self, what: str) -> int:
-        return int.from_bytes(self.take(3, what), "little")
+        return int.from_bytes(self.take(3, what), self.order)
+
+    def u32(self, what: str) -> int:
+        return int.from_bytes(self.take(4, what), self.order)
+
+    def sub(self, length: int, what: str) -> Fields:
+        """The next `length` bytes as a walker of their own (this one moves past them)."""
+        if self.pos + length > self.stop:
+            raise DecodeError(
+                self.protocol, f"{what} says {length} bytes but only {self.stop - self.pos} remain", self.pos
+            )
+        inner = Fields(self.protocol, b"", self.order)
+        inner.data, inner.pos, inner.stop = self.data, self.pos, self.pos + length
+        self.pos += length
+        return inner
 
     @property
     def left(self) -> int:
-        return len(self.data) - self.pos
+        return self.stop - self.pos
 
     def end(self) -> None:
         if self.left:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wardwatch.devices.decoded import Decoded, DecodeError, State
+from wardwatch.devices.decoded import Decoded, DecodeError, Fields, State
 from wardwatch.devices.intellivue.framing import PROTOCOL, deframe
 from wardwatch.devices.mder import float32
 
@@ -73,42 +73,6 @@ class Message:
     values: list[Decoded] = field(default_factory=list)
 
 
-class _Cursor:
-    """Big-endian fields over a slice of a message; each nested length opens a sub-cursor."""
-
-    def __init__(self, data: bytes, start: int = 0, end: int | None = None) -> None:
-        self.data, self.pos, self.end = data, start, len(data) if end is None else end
-
-    def u8(self, what: str) -> int:
-        return self.take(1, what)[0]
-
-    def u16(self, what: str) -> int:
-        return int.from_bytes(self.take(2, what), "big")
-
-    def u32(self, what: str) -> int:
-        return int.from_bytes(self.take(4, what), "big")
-
-    def take(self, n: int, what: str) -> bytes:
-        if self.pos + n > self.end:
-            raise DecodeError(PROTOCOL, f"message ends before {what}", self.pos)
-        chunk = self.data[self.pos : self.pos + n]
-        self.pos += n
-        return chunk
-
-    def sub(self, length: int, what: str) -> _Cursor:
-        if self.pos + length > self.end:
-            raise DecodeError(
-                PROTOCOL, f"{what} says {length} bytes but only {self.end - self.pos} remain", self.pos
-            )
-        inner = _Cursor(self.data, self.pos, self.pos + length)
-        self.pos += length
-        return inner
-
-    @property
-    def left(self) -> int:
-        return self.end - self.pos
-
-
 def measurement_state(bits: int) -> State:
     for mask, state in _STATE_BITS:
         if bits & mask:
@@ -116,7 +80,7 @@ def measurement_state(bits: int) -> State:
     return State.VALID
 
 
-def _nu_value(c: _Cursor, handle: int, details: dict[str, object]) -> Decoded:
+def _nu_value(c: Fields, handle: int, details: dict[str, object]) -> Decoded:
     physio = c.u16("physio id")
     state_bits = c.u16("measurement state")
     unit = c.u16("unit code")
@@ -134,7 +98,7 @@ def _nu_value(c: _Cursor, handle: int, details: dict[str, object]) -> Decoded:
     )
 
 
-def _attributes(c: _Cursor, handle: int, details: dict[str, object]) -> list[Decoded]:
+def _attributes(c: Fields, handle: int, details: dict[str, object]) -> list[Decoded]:
     count = c.u16("attribute count")
     attrs = c.sub(c.u16("attribute list length"), "attribute list")
     out = []
@@ -150,7 +114,7 @@ def _attributes(c: _Cursor, handle: int, details: dict[str, object]) -> list[Dec
     return out
 
 
-def _poll_reply(c: _Cursor, extended: bool) -> list[Decoded]:
+def _poll_reply(c: Fields, extended: bool) -> list[Decoded]:
     details: dict[str, object] = {"poll_number": c.u16("poll number")}
     if extended:
         details["sequence"] = c.u16("sequence number")
@@ -175,7 +139,7 @@ def decode_message(data: bytes) -> Message:
         raise DecodeError(PROTOCOL, "empty message", 0)
     if data[0] in SESSION:
         return Message(SESSION[data[0]])
-    c = _Cursor(data)
+    c = Fields(PROTOCOL, data, "big")
     if c.u16("session id") != 0xE100:
         raise DecodeError(PROTOCOL, f"unknown message type {data[0]:#04x}", 0)
     c.u16("presentation context")
