@@ -150,3 +150,15 @@ def test_serial_spec_with_and_without_speed():
         "/dev/serial/by-id/usb-FTDI",
         19200,
     )
+
+
+def test_a_second_source_on_the_same_port_is_refused_not_given_half_the_bytes(monitor, cable):
+    _hub, first = monitor("nonin")
+    second = SerialSource("nonin", str(cable.link), 9600, "bed02", ScaledClock(1.0))
+    second.start(StreamHub())
+    try:
+        wait_for(lambda: second.status.state is LinkState.DISCONNECTED)
+        assert "not available" in second.status.detail
+        assert first.status.state is LinkState.CONNECTED
+    finally:
+        second.stop()

@@ -58,7 +58,8 @@ class SerialSource(ThreadedSource):
         retry = RETRY_FIRST_S
         while not stop.is_set():
             try:
-                port = serial.Serial(self.port, self.baud, timeout=READ_TIMEOUT_S)
+                # exclusive: a second station or source on the same port is refused, not given half the bytes
+                port = serial.Serial(self.port, self.baud, timeout=READ_TIMEOUT_S, exclusive=True)
             except (serial.SerialException, OSError) as exc:
                 self._link(LinkState.DISCONNECTED, f"{self.port} not available")
                 log.info("serial port %s not available: %s", self.port, exc)
