@@ -115,6 +115,7 @@ class DeviceStatus:
     detail: str = ""
     battery_percent: float | None = None
     decode_errors: int = 0
+    loss_percent: float | None = None  # share of the last minute's packets or lines that came in bad
 
 
 @dataclass(frozen=True, slots=True)

@@ -191,7 +191,8 @@ def link_text(streams: BedStreams | None, now: float | None = None) -> tuple[str
             age = f" data {seconds:.0f} s old"
     if st.state is LinkState.DISCONNECTED:
         age = " link lost"
-    return f"{label}{detail}{battery}{age}", st.state
+    loss = f" loss {st.loss_percent:.0f}%" if st.loss_percent is not None and st.loss_percent >= 1.0 else ""
+    return f"{label}{detail}{battery}{loss}{age}", st.state
 
 
 def no_patient_text(bed: Bed) -> str:

@@ -107,3 +107,13 @@ def test_the_device_badge_says_when_data_falters_and_when_the_link_is_lost():
     lost = DeviceStatus("serial:nonin:/dev/ttyUSB0", "serial", LinkState.DISCONNECTED, "lost")
     hub.set_status("bed01", lost)
     assert link_text(hub.streams("bed01"), 1003.4) == ("SERIAL link lost", LinkState.DISCONNECTED)
+
+
+def test_the_device_badge_shows_the_links_loss_from_one_percent():
+    hub = StreamHub()
+    status = DeviceStatus(
+        "serial:nonin:/dev/ttyUSB0", "serial", LinkState.CONNECTED, "nonin", loss_percent=12.4
+    )
+    hub.set_status("bed01", status)
+    hub.push_observation(Observation("bed01", MdcCode.PULS_OXIM_SAT_O2, 97.0, "%", 1000.0))
+    assert link_text(hub.streams("bed01"), 1000.5) == ("SERIAL loss 12%", LinkState.CONNECTED)

@@ -162,3 +162,12 @@ def test_a_second_source_on_the_same_port_is_refused_not_given_half_the_bytes(mo
         assert first.status.state is LinkState.CONNECTED
     finally:
         second.stop()
+
+
+def test_bad_packets_show_as_the_links_loss(monitor, cable):
+    _hub, source = monitor("nonin")
+    broken = bytearray(nonin_packet(hr=90))
+    broken[5 * 3 + 4] ^= 0xFF  # a corrupted frame: that packet is dropped
+    cable.write(nonin_packet(hr=80) + bytes(broken) + nonin_packet(hr=81))
+    wait_for(lambda: (source.status.loss_percent or 0.0) > 0.0)
+    assert 20.0 <= source.status.loss_percent <= 50.0

@@ -13,16 +13,23 @@ MAX_PENDING = 4096
 
 
 class Parser(Protocol):
+    """`feed` returns the values decoded and the errors met; `units` counts the packets or lines that
+    decoded, so that the link's loss can be told from the errors."""
+
+    units: int
+
     def feed(self, data: bytes) -> tuple[list[Decoded], list[DecodeError]]: ...
 
 
 class NoninParser:
     def __init__(self) -> None:
         self._pending = b""
+        self.units = 0
 
     def feed(self, data: bytes) -> tuple[list[Decoded], list[DecodeError]]:
         self._pending += data
         values, errors, settled = nonin.decode_packets(self._pending, final=False)
+        self.units += sum(1 for v in values if v.samples is not None)  # one pleth block per packet
         self._pending = self._pending[settled:][-MAX_PENDING:]
         return values, errors
 
@@ -31,6 +38,7 @@ class MasimoParser:
     def __init__(self) -> None:
         self._pending = b""
         self._lines = 0
+        self.units = 0
 
     def feed(self, data: bytes) -> tuple[list[Decoded], list[DecodeError]]:
         *lines, self._pending = (self._pending + data).split(b"\n")
@@ -48,6 +56,7 @@ class MasimoParser:
                 continue
             try:
                 values += masimo.decode_line(text, self._lines)
+                self.units += 1
             except DecodeError as exc:
                 errors.append(exc)
         return values, errors

@@ -26,6 +26,7 @@ from wardwatch.app.domain import (
 )
 from wardwatch.devices.base import Sink, ThreadedSource
 from wardwatch.devices.decoded import Decoded, State
+from wardwatch.devices.link_health import LinkHealth
 from wardwatch.devices.serial_port.parsers import PARSERS
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ class SerialSource(ThreadedSource):
         self.decode_errors = 0
         self._sensor_off: bool | None = None
         self._wave_end: dict[MdcCode, float] = {}
+        self._health = LinkHealth()
+        self._shown_loss: float | None = None
 
     def run(self, sink: Sink, stop: threading.Event) -> None:
         retry = RETRY_FIRST_S
@@ -77,7 +80,10 @@ class SerialSource(ThreadedSource):
                 port.close()
 
     def _link(self, state: LinkState, detail: str) -> None:
-        self._set_status(state, detail, decode_errors=self.decode_errors)
+        now = self.clock.now()
+        self._set_status(
+            state, detail, decode_errors=self.decode_errors, loss_percent=self._health.loss_percent(now)
+        )
 
     def _read(self, port: serial.Serial, sink: Sink, stop: threading.Event) -> None:
         parser = PARSERS[self.protocol]()
@@ -85,10 +91,16 @@ class SerialSource(ThreadedSource):
             data = port.read(max(1, port.in_waiting))
             if not data:
                 continue
+            units = parser.units
             values, errors = parser.feed(data)
+            now = self.clock.now()
+            self._health.add(now, parser.units - units, len(errors))
+            loss = self._health.loss_percent(now)
             if errors:
                 self.decode_errors += len(errors)
                 log.info("serial %s on %s: %s", self.protocol, self.port, errors[0])
+            if errors or loss != self._shown_loss:
+                self._shown_loss = loss
                 self._link(LinkState.CONNECTED, f"{self.protocol} on {self.port}")
             self._push(sink, values)
 
