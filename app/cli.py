@@ -200,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     storage.add_argument("--seed", type=int, default=0)
     storage.add_argument("--json", action="store_true", help="print one JSON object")
 
+    link = bench_sub.add_parser("link", help="a serial monitor's cable pulled and plugged back, on a pty")
+    link.add_argument("--away", type=float, nargs="+", default=[1.0, 10.0, 30.0], help="seconds unplugged")
+    link.add_argument("--json", action="store_true", help="print one JSON object")
+
     decoding = bench_sub.add_parser(
         "decode", help="decoding throughput per protocol on one core, and fuzzing"
     )
@@ -513,6 +517,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         result = bench_storage(args.beds, args.minutes, args.hours_big, args.dir, args.seed)
         print(json.dumps(result) if args.json else "\n".join(f"{k:>26}: {v}" for k, v in result.items()))
+        return EXIT_OK
+    if args.bench == "link":
+        from wardwatch.devices.serial_port.link_bench import bench_link
+
+        result = bench_link(tuple(args.away))
+        print(json.dumps(result) if args.json else "\n".join(f"{k:>14}: {v}" for k, v in result.items()))
         return EXIT_OK
     if args.bench == "decode":
         from wardwatch.devices.decode_bench import bench_decode

@@ -3,6 +3,7 @@ shows and a returning device is picked up again."""
 
 from __future__ import annotations
 
+import math
 import os
 import time
 import tty
@@ -17,6 +18,7 @@ from wardwatch.app.domain import LinkState, TechnicalKind
 from wardwatch.app.hub import StreamHub
 from wardwatch.devices.base import SourceError
 from wardwatch.devices.serial_port import SerialSource, parse_spec
+from wardwatch.devices.serial_port.link_bench import bench_link
 
 BED = "bed01"
 
@@ -171,3 +173,9 @@ def test_bad_packets_show_as_the_links_loss(monitor, cable):
     cable.write(nonin_packet(hr=80) + bytes(broken) + nonin_packet(hr=81))
     wait_for(lambda: (source.status.loss_percent or 0.0) > 0.0)
     assert 20.0 <= source.status.loss_percent <= 50.0
+
+
+def test_the_link_bench_sees_the_pull_the_alarm_and_the_return():
+    (run,) = bench_link((0.5,))["runs"]  # type: ignore[index]
+    for key in ("link_state_s", "technical_alarm_s", "reconnected_s", "data_again_s", "alarm_cleared_s"):
+        assert math.isfinite(run[key]), key  # every step happened (how fast is the bench's to say)

@@ -1,0 +1,119 @@
+"""`wardwatch bench link`: a serial monitor's cable pulled and plugged back, timed on a pseudo-terminal.
+
+An emulated Nonin writes its packets into a pty behind a stable link (as /dev/serial/by-id is); the
+station's own serial source and supervisor watch it. Reported: the time from the pull to the link state
+and to the "device disconnected" technical alarm, and from the return to the reconnection, the first
+data and the alarm clearing. Linux (pseudo-terminals) only.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import threading
+import time
+import tty
+from collections.abc import Callable
+from pathlib import Path
+
+from wardwatch.app.clock import ScaledClock
+from wardwatch.app.codes import MdcCode
+from wardwatch.app.domain import LinkState, TechnicalKind
+from wardwatch.app.hub import StreamHub
+from wardwatch.app.supervisor import Supervisor
+from wardwatch.devices.samples import SAMPLES
+from wardwatch.devices.serial_port.source import SerialSource
+
+BED = "bed01"
+
+
+class _Cable:
+    def __init__(self, link: Path) -> None:
+        self.link = link
+        self.master = self.slave = -1
+        self.lock = threading.Lock()
+
+    def plug(self) -> None:
+        with self.lock:
+            self.master, self.slave = os.openpty()
+            tty.setraw(self.slave)
+            self.link.symlink_to(os.ttyname(self.slave))
+
+    def unplug(self) -> None:
+        with self.lock:
+            self.link.unlink()
+            os.close(self.master)
+            os.close(self.slave)
+            self.master = -1
+
+    def write(self, data: bytes) -> None:
+        with self.lock:
+            if self.master >= 0:
+                os.write(self.master, data)
+
+
+def _since(start: float, condition: Callable[[], bool], limit_s: float = 30.0) -> float:
+    """Wait for `condition`; the seconds from `start` (a time.monotonic()) until it held, NaN if never."""
+    while not condition():
+        if time.monotonic() - start > limit_s:
+            return math.nan
+        time.sleep(0.005)
+    return time.monotonic() - start
+
+
+def _one_run(away: float, packet: bytes) -> dict[str, float]:
+    cable = _Cable(Path(tempfile.mkdtemp(prefix="wardwatch-link-")) / "ttyNonin")
+    cable.plug()
+    hub, clock = StreamHub(), ScaledClock(1.0)
+    source = SerialSource("nonin", str(cable.link), 9600, BED, clock)
+    supervisor = Supervisor(hub, clock, lambda: [BED])
+    stop = threading.Event()
+
+    def feed() -> None:
+        while not stop.wait(1 / 3):  # a packet every third of a second, as the module sends
+            cable.write(packet)
+
+    def conditions() -> set[TechnicalKind]:
+        return {c.kind for c in hub.conditions(BED)}
+
+    def samples() -> int:
+        streams = hub.streams(BED)
+        wave = streams.waves.get(MdcCode.PULS_OXIM_PLETH) if streams else None
+        return wave.ring.count if wave else 0
+
+    source.start(hub)
+    supervisor.start()
+    threading.Thread(target=feed, daemon=True).start()
+    try:
+        _since(time.monotonic(), lambda: samples() > 0)
+        cable.unplug()
+        pulled = time.monotonic()
+        to_state = _since(pulled, lambda: source.status.state is LinkState.DISCONNECTED)
+        to_alarm = _since(pulled, lambda: TechnicalKind.DISCONNECTED in conditions())
+        time.sleep(max(0.0, away - (time.monotonic() - pulled)))
+        seen = samples()
+        cable.plug()
+        returned = time.monotonic()
+        to_connected = _since(returned, lambda: source.status.state is LinkState.CONNECTED)
+        to_data = _since(returned, lambda: samples() > seen)
+        to_clear = _since(returned, lambda: TechnicalKind.DISCONNECTED not in conditions())
+    finally:
+        stop.set()
+        source.stop()
+        supervisor.stop()
+        if cable.link.is_symlink():
+            cable.unplug()
+    return {
+        "away_s": away,
+        "link_state_s": round(to_state, 3),
+        "technical_alarm_s": round(to_alarm, 2),
+        "reconnected_s": round(to_connected, 2),
+        "data_again_s": round(to_data, 2),
+        "alarm_cleared_s": round(to_clear, 2),
+    }
+
+
+def bench_link(away_s: tuple[float, ...] = (1.0, 10.0, 30.0)) -> dict[str, object]:
+    packet = SAMPLES["nonin"][0]
+    return {"protocol": "nonin", "runs": [_one_run(away, packet) for away in away_s]}
