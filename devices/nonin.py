@@ -7,6 +7,8 @@ synchronises on a frame 1 with a good checksum, drops a packet with any bad fram
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from wardwatch.devices.decoded import Decoded, DecodeError, State
 
 PROTOCOL = "nonin"
@@ -16,6 +18,28 @@ PLETH_RATE_HZ = 75.0
 SPO2, PULSE_RATE, PLETH = (150456, "SpO2"), (149530, "PR"), (150452, "Pleth")
 PERCENT, BPM, DIMLESS = ("%", 262688), ("/min", 264864), ("1", 262656)
 _PERFUSION = {0: None, 1: "green", 2: "red", 3: "yellow"}
+
+
+def encode_frame(status: int, pleth: int, data: int) -> bytes:
+    """One frame as the module sends it (for the emulated oximeter, the decode bench and tests)."""
+    head = bytes([0x01, status, pleth & 0xFF, data])
+    return head + bytes([sum(head) & 0xFF])
+
+
+def encode_packet(
+    hr: int = 72, spo2: int = 97, status: int = 0x80 | 0x02, pleth: Sequence[int] = ()
+) -> bytes:
+    """A packet of 25 frames with the standard, extended and display variants of `hr` and `spo2`
+    (status: bit 7 always set, perfusion green by default; SYNC is set on frame 1 here)."""
+    data = [0] * FRAMES_PER_PACKET
+    hr_msb, hr_lsb = (hr >> 7) & 0x03, hr & 0x7F
+    data[0], data[1], data[2], data[3] = hr_msb, hr_lsb, spo2, 0x31  # HR, SpO2, firmware revision
+    data[8] = data[9] = data[10] = data[15] = data[16] = spo2
+    data[13], data[14] = data[19], data[20] = hr_msb, hr_lsb
+    waves = list(pleth) or [10 * k for k in range(FRAMES_PER_PACKET)]
+    return b"".join(
+        encode_frame(status | (0x01 if k == 0 else 0), waves[k], data[k]) for k in range(FRAMES_PER_PACKET)
+    )
 
 
 def _frame_ok(data: bytes, i: int) -> bool:

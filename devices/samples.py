@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from fastcrc import crc16
-from wardwatch.devices.intellivue.build import Numeric, poll_result
+from wardwatch.devices import nonin
+from wardwatch.devices.ble import cgm
+from wardwatch.devices.intellivue.build import Numeric, numeric_object, poll_result
 from wardwatch.devices.intellivue.framing import frame
-
-_MCRF4XX = crc16.mcrf4xx
-
-
-def _cgm_record() -> bytes:
-    body = bytes.fromhex("0AA078000A000205")
-    return body + _MCRF4XX(body).to_bytes(2, "little")
-
-
-def _nonin_packet() -> bytes:
-    data = [0, 72, 97, 0x31] + [0] * 4 + [97, 97, 97, 0, 0, 0, 72, 97, 97, 0, 0, 0, 72, 0, 72, 0, 0]
-    out = bytearray()
-    for k, d in enumerate(data):
-        head = bytes([0x01, 0x82 | (0x01 if k == 0 else 0), (k * 9) & 0xFF, d])
-        out += head + bytes([sum(head) & 0xFF])
-    return bytes(out)
 
 
 def _polar_ecg() -> bytes:
@@ -36,10 +21,10 @@ SAMPLES: dict[str, tuple[bytes, str]] = {
     "ble-htm": (bytes.fromhex("04420E00FE02"), "message"),
     "ble-bpm": (bytes.fromhex("1478005000FF0748000500"), "message"),
     "ble-icp": (bytes.fromhex("009600FF07FF07"), "message"),
-    "ble-cgm": (_cgm_record(), "message"),
+    "ble-cgm": (cgm.seal(bytes.fromhex("0AA078000A000205")), "message"),
     "ble-battery": (bytes.fromhex("64"), "message"),
     "polar-pmd": (_polar_ecg(), "message (73 samples)"),
-    "nonin": (_nonin_packet(), "packet (25 frames)"),
+    "nonin": (nonin.encode_packet(pleth=[(k * 9) & 0xFF for k in range(25)]), "packet (25 frames)"),
     "masimo": (
         b"12/02/26 10:30:00 SN=0000012345 SPO2=098% BPM=072 PI=03.60% SPCO=--.-% SPMET=--.-% DESAT=-- "
         b"PIDELTA=+-- ALARM=0000 EXC=000800\r\n",
@@ -49,7 +34,7 @@ SAMPLES: dict[str, tuple[bytes, str]] = {
         frame(
             poll_result(
                 [
-                    Numeric(k + 1, physio, unit, raw)
+                    numeric_object(Numeric(k + 1, physio, unit, raw))
                     for k, (physio, unit, raw) in enumerate(
                         [
                             (0x4182, 0x0AA0, 72),

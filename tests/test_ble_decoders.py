@@ -171,12 +171,8 @@ def test_cgm_crc_is_crc16_mcrf4xx():
     assert cgm._CRC(b"123456789") == 0x6F91  # the check value ../shared/PROTOCOLS.md gives
 
 
-def _with_crc(record: bytes) -> bytes:
-    return record + cgm._CRC(record).to_bytes(2, "little")
-
-
 def test_cgm_notification_with_two_records_annunciations_and_crc():
-    first = _with_crc(bytes.fromhex("0AA078000A000205"))  # 120 mg/dL, 10 min, annunciations
+    first = cgm.seal(bytes.fromhex("0AA078000A000205"))  # 120 mg/dL, 10 min, annunciations
     second = bytes.fromhex("0A036E000B00FE0F5F00")  # 110 mg/dL, trend -2, quality 95 %
     a, b = cgm.decode(first + second)
     assert (a.value, a.details["time_offset_min"]) == (120.0, 10)
@@ -185,7 +181,7 @@ def test_cgm_notification_with_two_records_annunciations_and_crc():
 
 
 def test_cgm_record_with_a_wrong_crc_or_size_is_rejected():
-    record = bytearray(_with_crc(bytes.fromhex("080078000A00")))
+    record = bytearray(cgm.seal(bytes.fromhex("080078000A00")))
     record[-1] ^= 0x01
     with pytest.raises(DecodeError, match="E2E-CRC"):
         cgm.decode(bytes(record))

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from wardwatch.devices.decoded import DecodeError, State
+from wardwatch.devices.intellivue import build
+from wardwatch.devices.intellivue.build import attribute, nu_value, observation
 from wardwatch.devices.intellivue.framing import FCS, deframe, frame
 from wardwatch.devices.intellivue.messages import decode_message, decode_stream
 
@@ -61,40 +63,24 @@ def test_noise_aborts_restarts_and_bad_frames_are_reported_and_the_good_ones_kep
 
 
 def _nu(physio: int, value_raw: int, unit: int = 0x0AA0, state: int = 0) -> bytes:
-    return struct.pack(">HHHI", physio, state, unit, value_raw)
-
-
-def _attr(attr_id: int, value: bytes) -> bytes:
-    return struct.pack(">HH", attr_id, len(value)) + value
-
-
-def _object(handle: int, *attrs: bytes) -> bytes:
-    body = b"".join(attrs)
-    return struct.pack(">HHH", handle, len(attrs), len(body)) + body
+    return nu_value(physio, value_raw, unit, state)
 
 
 def poll_result(*objects: bytes, ro_type: int = 2, linked: bytes = b"", extended: bool = False) -> bytes:
-    contexts = struct.pack(">HHH", 0, len(objects), sum(map(len, objects))) + b"".join(objects)
-    reply = struct.pack(">H", 1) + (struct.pack(">H", 7) if extended else b"")
-    reply += struct.pack(">I", 123456) + b"\xff" * 8 + struct.pack(">HHH", 1, 6, 0)
-    reply += struct.pack(">HH", 1, len(contexts)) + contexts
-    action = struct.pack(">HHHHH", 33, 0, 0, 0xF13B if extended else 0x0C16, len(reply)) + reply
-    command = struct.pack(">HHH", 0, 7, len(action)) + action
-    ro = linked + command
-    return bytes.fromhex("E1000002") + struct.pack(">HH", ro_type, len(ro)) + ro
+    return build.poll_result(objects, relative_time=123456, ro_type=ro_type, linked=linked, extended=extended)
 
 
 def test_a_poll_result_gives_numerics_with_codes_units_and_states():
     message = decode_message(
         poll_result(
-            _object(0x0101, _attr(0x0950, _nu(0x4182, 72))),  # HR 72 /min
-            _object(
-                0x0102, _attr(0x0950, _nu(0x4BB8, 0xFF0003C2, unit=0x0220, state=0x8200))
+            observation(0x0101, attribute(0x0950, _nu(0x4182, 72))),  # HR 72 /min
+            observation(
+                0x0102, attribute(0x0950, _nu(0x4BB8, 0xFF0003C2, unit=0x0220, state=0x8200))
             ),  # 96.2 %, invalid
-            _object(
+            observation(
                 0x0103,
-                _attr(0x0927, b"\x00\x04\x00N\x00B"),  # a label string: ignored
-                _attr(
+                attribute(0x0927, b"\x00\x04\x00N\x00B"),  # a label string: ignored
+                attribute(
                     0x094B,
                     struct.pack(">HH", 3, 30)
                     + _nu(0x4A05, 120, 0x0F20)
@@ -126,7 +112,7 @@ def test_a_poll_result_gives_numerics_with_codes_units_and_states():
 
 def test_a_linked_extended_poll_result_and_session_messages():
     linked = poll_result(
-        _object(1, _attr(0x0950, _nu(0x500A, 0xFF00017C, 0x0AE0))),
+        observation(1, attribute(0x0950, _nu(0x500A, 0xFF00017C, 0x0AE0))),
         ro_type=5,
         linked=b"\x01\x02",
         extended=True,
@@ -140,14 +126,18 @@ def test_a_linked_extended_poll_result_and_session_messages():
 
 
 def test_a_nested_length_longer_than_the_message_is_a_decode_error():
-    data = bytearray(poll_result(_object(1, _attr(0x0950, _nu(0x4182, 72)))))
+    data = bytearray(poll_result(observation(1, attribute(0x0950, _nu(0x4182, 72)))))
     data[-11] = 0x40  # the attribute's length (after its 2-byte id): 64, beyond the message
     with pytest.raises(DecodeError, match="intellivue"):
         decode_message(bytes(data))
 
 
 def test_a_captured_stream_decodes_through_frames_and_messages():
-    stream = frame(poll_result(_object(1, _attr(0x0950, _nu(0x4182, 65))))) + b"\x00\x01" + frame(b"\xe1\x00")
+    stream = (
+        frame(poll_result(observation(1, attribute(0x0950, _nu(0x4182, 65)))))
+        + b"\x00\x01"
+        + frame(b"\xe1\x00")
+    )
     values, errors = decode_stream(stream)
     assert [v.value for v in values] == [65.0]
     assert len(errors) == 1 and "frame at byte" in str(errors[0])

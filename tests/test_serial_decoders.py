@@ -13,21 +13,8 @@ from wardwatch.devices.decoded import DecodeError, State
 from wardwatch.devices.decoders import STREAM_DECODERS
 
 
-def _frame(status: int, pleth: int, data: int) -> bytes:
-    head = bytes([0x01, status, pleth, data])
-    return head + bytes([sum(head) & 0xFF])
-
-
 def nonin_packet(hr: int = 72, spo2: int = 97, status: int = 0x80 | 0x02, first_pleth: int = 0) -> bytes:
-    data = [0] * 25
-    data[0], data[1], data[2] = (hr >> 7) & 0x03, hr & 0x7F, spo2
-    data[3] = 0x31  # firmware
-    data[8] = data[9] = data[10] = data[15] = data[16] = spo2
-    data[13], data[14] = (hr >> 7) & 0x03, hr & 0x7F
-    data[19], data[20] = (hr >> 7) & 0x03, hr & 0x7F
-    return b"".join(
-        _frame(status | (0x01 if k == 0 else 0), (first_pleth + 10 * k) & 0xFF, data[k]) for k in range(25)
-    )
+    return nonin.encode_packet(hr, spo2, status, [first_pleth + 10 * k for k in range(25)])
 
 
 def test_nonin_packets_give_heart_rate_spo2_and_75_hz_pleth():

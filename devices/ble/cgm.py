@@ -17,6 +17,12 @@ PROTOCOL = "ble-cgm"
 # CRC-16/MCRF4XX: the reflected CCITT polynomial, initial 0xFFFF, no final XOR (check "123456789" = 0x6F91)
 _CRC = crc16.mcrf4xx
 
+
+def seal(record: bytes) -> bytes:
+    """A record with its E2E-CRC appended, low byte first (for the emulated sensor, the bench, tests)."""
+    return record + _CRC(record).to_bytes(2, "little")
+
+
 STATUS = {
     0: "session stopped",
     1: "device battery low",

@@ -41,20 +41,42 @@ def mds_create_result(invoke_id: int, relative_time: int = 0) -> bytes:
     )
 
 
-def _numeric_object(n: Numeric) -> bytes:
-    value = struct.pack(">HHHI", n.physio_id, n.state, n.unit, n.raw_value)
-    attribute = struct.pack(">HH", 0x0950, len(value)) + value
-    return struct.pack(">HHH", n.handle, 1, len(attribute)) + attribute
+def nu_value(physio_id: int, raw_value: int, unit: int, state: int = 0) -> bytes:
+    """A `NuObsValue`: physio id, measurement state, unit code, the 11073 FLOAT as sent."""
+    return struct.pack(">HHHI", physio_id, state, unit, raw_value)
+
+
+def attribute(attribute_id: int, value: bytes) -> bytes:
+    return struct.pack(">HH", attribute_id, len(value)) + value
+
+
+def observation(handle: int, *attributes: bytes) -> bytes:
+    """An `ObservationPoll`: the object's handle and its attribute list."""
+    body = b"".join(attributes)
+    return struct.pack(">HHH", handle, len(attributes), len(body)) + body
+
+
+def numeric_object(n: Numeric) -> bytes:
+    return observation(n.handle, attribute(0x0950, nu_value(n.physio_id, n.raw_value, n.unit, n.state)))
 
 
 def poll_result(
-    numerics: Sequence[Numeric], poll_number: int = 1, invoke_id: int = 0, relative_time: int = 0
+    objects: Sequence[bytes],
+    poll_number: int = 1,
+    invoke_id: int = 0,
+    relative_time: int = 0,
+    ro_type: int = 2,
+    linked: bytes = b"",
+    extended: bool = False,
 ) -> bytes:
-    """A monitor's single-poll reply carrying `numerics` (one context, one object each)."""
-    objects = b"".join(_numeric_object(n) for n in numerics)
-    context = struct.pack(">HHH", 0, len(numerics), len(objects)) + objects
-    reply = struct.pack(">HI", poll_number, relative_time) + b"\xff" * 8 + struct.pack(">HHH", 1, NUMERICS, 0)
+    """A monitor's poll reply carrying `objects` (encoded observations, one context): a result
+    (`ro_type` 2) or a linked result (5, with its `linked` state and count bytes), of a single or an
+    extended poll (which adds a sequence number)."""
+    body = b"".join(objects)
+    context = struct.pack(">HHH", 0, len(objects), len(body)) + body
+    reply = struct.pack(">H", poll_number) + (struct.pack(">H", 7) if extended else b"")
+    reply += struct.pack(">I", relative_time) + b"\xff" * 8 + struct.pack(">HHH", 1, NUMERICS, 0)
     reply += struct.pack(">HH", 1, len(context)) + context
-    action = struct.pack(">HHHHH", 33, 0, 0, 0x0C16, len(reply)) + reply
-    command = struct.pack(">HHH", invoke_id, 7, len(action)) + action
-    return SESSION_DATA + struct.pack(">HH", 2, len(command)) + command
+    action = struct.pack(">HHHHH", 33, 0, 0, 0xF13B if extended else 0x0C16, len(reply)) + reply
+    command = linked + struct.pack(">HHH", invoke_id, 7, len(action)) + action
+    return SESSION_DATA + struct.pack(">HH", ro_type, len(command)) + command
