@@ -512,36 +512,29 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    if args.bench == "storage":
-        from wardwatch.storage.bench import bench_storage
-
-        result = bench_storage(args.beds, args.minutes, args.hours_big, args.dir, args.seed)
-        print(json.dumps(result) if args.json else "\n".join(f"{k:>26}: {v}" for k, v in result.items()))
-        return EXIT_OK
-    if args.bench == "link":
-        from wardwatch.devices.serial_port.link_bench import bench_link
-
-        result = bench_link(tuple(args.away))
-        print(json.dumps(result) if args.json else "\n".join(f"{k:>14}: {v}" for k, v in result.items()))
-        return EXIT_OK
-    if args.bench == "decode":
-        from wardwatch.devices.decode_bench import bench_decode
-
-        result = bench_decode(args.seconds, args.fuzz, args.seed)
-        print(json.dumps(result) if args.json else "\n".join(f"{k:>14}: {v}" for k, v in result.items()))
-        return EXIT_OK
+    result: dict[str, Any]
     if args.bench == "alarms":
         from wardwatch.app.alarms import ward_bench
 
         return ward_bench.run(args, sys.stdout)
-    if args.bench == "latency":
+    if args.bench == "storage":
+        from wardwatch.storage.bench import bench_storage
+
+        result = bench_storage(args.beds, args.minutes, args.hours_big, args.dir, args.seed)
+    elif args.bench == "link":
+        from wardwatch.devices.serial_port.link_bench import bench_link
+
+        result = bench_link(tuple(args.away))
+    elif args.bench == "decode":
+        from wardwatch.devices.decode_bench import bench_decode
+
+        result = bench_decode(args.seconds, args.fuzz, args.seed)
+    elif args.bench == "latency":
         loaded = _load(args)
         station = make_station(
             loaded.config, getattr(args, "replay", None), getattr(args, "beds", None) is not None
         )
-        result: dict[str, Any] = frontend().bench_alarm_latency(
-            station, args.events, loaded.config.display_fps
-        )
+        result = frontend().bench_alarm_latency(station, args.events, loaded.config.display_fps)
     elif args.bench == "hub":
         from wardwatch.app.bench import bench_hub
 

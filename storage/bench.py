@@ -157,7 +157,6 @@ def _build_big(path: Path, key_file: Path, beds: int, hours: float, seed: int) -
     trend_sql = "INSERT OR REPLACE INTO trends (bed_id, code, minute, samples) VALUES (?, ?, ?, ?)"
     hour_sql = "INSERT OR REPLACE INTO trend_hours (bed_id, code, hour, samples) VALUES (?, ?, ?, ?)"
     minute_values = trend_row("x", 0, 0, np.full(60, 80.0, np.float32)).values["samples"]
-    # as the station leaves them: completed hours folded into hour rows, the last hour in minute rows
     hour_values = encode_hour(np.full(3600, 80.0, np.float32) + np.arange(3600, dtype=np.float32) % 3)
     last_hour_from = int(hours * 60) - 60
     start = time.perf_counter()
@@ -175,23 +174,17 @@ def _build_big(path: Path, key_file: Path, beds: int, hours: float, seed: int) -
                 for v in per_bed
             ]
             cur.executemany(sql, batch)
+            # trends as the station leaves them: the last hour as minute rows, earlier ones folded
+            trend: tuple[str, int, bytes] | None = None
             if m >= last_hour_from:
-                cur.executemany(
-                    trend_sql,
-                    [
-                        (f"bed{b + 1:02d}", int(c), int(base // 60), minute_values)
-                        for b in range(beds)
-                        for c in NUMERIC_CODES
-                    ],
-                )
+                trend = (trend_sql, int(base // 60), minute_values)
             elif m % 60 == 59:
+                trend = (hour_sql, int(base // 3600), hour_values)
+            if trend is not None:
+                trend_insert, index, blob = trend
                 cur.executemany(
-                    hour_sql,
-                    [
-                        (f"bed{b + 1:02d}", int(c), int(base // 3600), hour_values)
-                        for b in range(beds)
-                        for c in NUMERIC_CODES
-                    ],
+                    trend_insert,
+                    [(f"bed{b + 1:02d}", int(c), index, blob) for b in range(beds) for c in NUMERIC_CODES],
                 )
             if m % 60 == 59:
                 raw.commit()

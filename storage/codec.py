@@ -67,7 +67,7 @@ def encode_hour(values: npt.NDArray[np.float32]) -> bytes:
 
 
 def decode_hour(data: bytes) -> npt.NDArray[np.float32]:
-    return np.frombuffer(zlib.decompress(data), np.float32, count=SECONDS_PER_HOUR).copy()
+    return decode_hours([data])[0].copy()
 
 
 def decode_hours(encoded: Sequence[bytes]) -> npt.NDArray[np.float32]:

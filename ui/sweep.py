@@ -158,14 +158,16 @@ class SweepTrace:
     def reset(self, band: QRect, ring: SampleRing | None, rate: float) -> None:
         """Start over in a new band, re-drawing the last sweep's worth of samples from the ring."""
         self._set_band(band)
+        self.has_data = False
+        self._rewind(ring, rate)
+        if ring is not None:
+            self._rescale(ring, int(rate * self.sweep_s))
+
+    def _rewind(self, ring: SampleRing | None, rate: float) -> None:
+        """Forget the pen and go back far enough in the ring to draw the last sweep again."""
         self._last = None
         self._pen_x = None
-        self.has_data = False
-        if ring is not None:
-            self.cursor = max(0, ring.count - int(rate * self.sweep_s * 0.98))
-            self._rescale(ring, int(rate * self.sweep_s))
-        else:
-            self.cursor = 0
+        self.cursor = max(0, ring.count - int(rate * self.sweep_s * 0.98)) if ring is not None else 0
 
     def advance(
         self, painter: QPainter, ring: SampleRing, rate: float, until: float = math.inf
@@ -244,9 +246,7 @@ class SweepTrace:
         self, painter: QPainter, ring: SampleRing, rate: float, until: float
     ) -> list[tuple[int, int]]:
         painter.fillRect(self.band, BLACK)
-        self._last = None
-        self._pen_x = None
-        self.cursor = max(0, ring.count - int(rate * self.sweep_s * 0.98))
+        self._rewind(ring, rate)
         return [(self.band.left(), self._width), *self.advance(painter, ring, rate, until)]
 
     def _erase(

@@ -102,9 +102,6 @@ class BedWindows:
             return []
         return analyse_window(signals, update.priority)
 
-    def beds(self) -> list[str]:
-        return list(self._beds)
-
 
 def _exit_with_parent(parent: int) -> None:
     """End this process when the station's is gone (killed, crashed), instead of lingering as an
