@@ -107,8 +107,8 @@ class Fields:
             raise DecodeError(
                 self.protocol, f"{what} says {length} bytes but only {self.stop - self.pos} remain", self.pos
             )
-        inner = Fields(self.protocol, b"", self.order)
-        inner.data, inner.pos, inner.stop = self.data, self.pos, self.pos + length
+        inner = Fields(self.protocol, self.data, self.order, end=self.pos + length)
+        inner.pos = self.pos
         self.pos += length
         return inner
 
