@@ -116,6 +116,7 @@ class DeviceStatus:
     battery_percent: float | None = None
     decode_errors: int = 0
     loss_percent: float | None = None  # share of the last minute's packets or lines that came in bad
+    rssi_dbm: int | None = None  # radio signal strength last heard (Bluetooth)
 
 
 @dataclass(frozen=True, slots=True)

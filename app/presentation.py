@@ -177,6 +177,9 @@ def top_condition(streams: BedStreams | None) -> tuple[str, TechnicalKind | None
 STALE_AFTER_S = 2.0
 
 
+WEAK_RSSI_DBM = -85  # below about -85 dBm BLE links start to drop packets
+
+
 def link_text(streams: BedStreams | None, now: float | None = None) -> tuple[str, LinkState | None]:
     if streams is None or streams.status is None:
         return "no source", None
@@ -192,7 +195,11 @@ def link_text(streams: BedStreams | None, now: float | None = None) -> tuple[str
     if st.state is LinkState.DISCONNECTED:
         age = " link lost"
     loss = f" loss {st.loss_percent:.0f}%" if st.loss_percent is not None and st.loss_percent >= 1.0 else ""
-    return f"{label}{detail}{battery}{loss}{age}", st.state
+    # a weak radio is worth a glance before it drops; a strong one is not worth the space
+    signal = (
+        f" weak signal {st.rssi_dbm} dBm" if st.rssi_dbm is not None and st.rssi_dbm <= WEAK_RSSI_DBM else ""
+    )
+    return f"{label}{detail}{battery}{loss}{signal}{age}", st.state
 
 
 def no_patient_text(bed: Bed) -> str:

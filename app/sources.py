@@ -13,7 +13,7 @@ from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 from wardwatch.app.clock import Clock
-from wardwatch.devices.base import SharedRunner, Source, SourceError
+from wardwatch.devices.base import SharedResources, SharedRunner, Source, SourceError
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +24,8 @@ class SourceContext:
     options: dict[str, object] = field(default_factory=dict)
     # One thread the station shares among its light sources (simulated beds); None = own threads.
     runner: SharedRunner | None = None
+    # What the station's sources share (the one Bluetooth loop); None = a source makes its own.
+    shared: SharedResources | None = None
 
 
 SourceFactory = Callable[[str, str, SourceContext], Source]

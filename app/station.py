@@ -29,7 +29,7 @@ from wardwatch.app.hub import StreamHub
 from wardwatch.app.record_queries import RecordQueries
 from wardwatch.app.sources import SourceContext, make_source
 from wardwatch.app.supervisor import Supervisor
-from wardwatch.devices.base import SharedRunner, Source, SourceError
+from wardwatch.devices.base import SharedResources, SharedRunner, Source, SourceError
 
 if TYPE_CHECKING:  # the analysis stack is loaded only if it can be (see make_analyser)
     from wardwatch.app.alarms.analysis_worker import AnalysisWorker
@@ -107,6 +107,7 @@ class Station:
         self.supervisor = Supervisor(self.hub, clock, lambda: [b.bed_id for b in self.beds])
         # A pass a little more often than the display paints, so every frame has new samples to sweep.
         self.runner = SharedRunner(clock, interval_s=0.025, name="simulated-beds")
+        self.shared = SharedResources()
         self.news2 = News2Watch(self.hub, lambda bed: self.alarms.settings_for(bed))
         self._analysis, analyser = make_analyser(self.hub, lambda bed: self.alarms.settings_for(bed))
         self.alarms = AlarmEngine(self.hub, clock, self._monitored_beds, analyser=analyser, extra=self.news2)
@@ -135,6 +136,7 @@ class Station:
             source.stop()
         self.sources.clear()
         self.runner.stop()
+        self.shared.close()
         self.queries.shutdown()
 
     # -- beds ----------------------------------------------------------------------------------------
@@ -220,6 +222,7 @@ class Station:
             bed_index=self.beds.index(bed),
             options=self._options,
             runner=self.runner,  # light sources share one thread instead of one thread each
+            shared=self.shared,
         )
         try:
             source = self._make(spec, bed.bed_id, ctx)

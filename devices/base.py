@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 from abc import ABC, abstractmethod
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, TypeVar
 
 from wardwatch.app.clock import Clock
 from wardwatch.app.domain import (
@@ -18,6 +19,7 @@ from wardwatch.app.domain import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def stop_thread(stop: threading.Event, thread: threading.Thread | None, timeout_s: float = 5.0) -> None:
@@ -218,3 +220,39 @@ class SharedRunner:
                     source.fail(exc)
             if self._clock.wait(interval, self._stop):
                 break
+
+
+class SharedResources:
+    """Things several sources of one station share (the Bluetooth loop), made on first use and closed
+    with the station. Keyed by name so that app/ needs to know nothing about what they are."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, object] = {}
+        self._closers: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    def get(self, key: str, make: Callable[[], T], close: Callable[[T], None] | None = None) -> T:
+        with self._lock:
+            if key not in self._items:
+                item = make()
+                self._items[key] = item
+                if close is not None:
+                    self._closers.append(lambda: close(item))
+            return self._items[key]  # type: ignore[return-value]
+
+    def put(self, key: str, item: object, close: Callable[[], None] | None = None) -> None:
+        """Provide a resource made elsewhere (a test's virtual Bluetooth radio)."""
+        with self._lock:
+            self._items[key] = item
+            if close is not None:
+                self._closers.append(close)
+
+    def close(self) -> None:
+        with self._lock:
+            closers, self._closers = self._closers[::-1], []
+            self._items.clear()
+        for close in closers:
+            try:
+                close()
+            except Exception:
+                log.exception("closing a shared resource failed")
