@@ -4,26 +4,24 @@ Session PDUs (association accept, refuse, release, abort) are recognised by thei
 are `E1 00` · presentation context · ROapdus (invoke, result, error, linked result) · command. Numerics
 come in the poll replies of a confirmed action (single or extended MDIB poll): a list of contexts, each
 a list of objects, each an attribute list in which `NuObsValue` (0x0950) and the compound
-`NuObsValueCmp` (0x094B) carry physio id, measurement state, unit and an 11073 FLOAT. Every nested
+`NuObsValueCmp` (0x094B) carry physio id, measurement state, unit and an 11073 FLOAT; wave objects carry
+sample arrays whose spec, scale and period the caller keeps between messages (waves.py). Every nested
 length is checked against the bytes that are really there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from wardwatch.devices.decoded import Decoded, DecodeError, Fields, State
+from wardwatch.devices.intellivue import waves
+from wardwatch.devices.intellivue.association import KINDS as SESSION
+from wardwatch.devices.intellivue.association import SessionPdu, decode_session
 from wardwatch.devices.intellivue.framing import PROTOCOL, deframe
+from wardwatch.devices.intellivue.waves import WaveSpec
 from wardwatch.devices.mder import float32
 
-SESSION = {
-    0x0D: "association request",
-    0x0E: "association accepted",
-    0x0C: "association refused",
-    0x09: "release request",
-    0x0A: "release result",
-    0x19: "abort",
-}
 RO_TYPES = {1: "invoke", 2: "result", 3: "error", 5: "linked result"}
 CMD_EVENT_REPORT, CMD_CONFIRMED_EVENT_REPORT, CMD_CONFIRMED_ACTION = 0, 1, 7
 ACT_POLL, ACT_POLL_EXT = 0x0C16, 0xF13B
@@ -71,6 +69,20 @@ class Message:
     kind: str  # e.g. "association accepted", "mds create event", "poll result"
     invoke_id: int | None = None
     values: list[Decoded] = field(default_factory=list)
+    ro_type: int | None = None  # 1 invoke, 2 result, 3 error, 5 linked result
+    linked_state: int | None = None  # of a linked result: 1 first, 2 middle, 3 last
+    session: SessionPdu | None = None
+    specs: dict[int, WaveSpec] = field(default_factory=dict)  # wave specs this message set, by handle
+    problems: list[DecodeError] = field(default_factory=list)  # parts dropped, the rest decoded
+
+
+@dataclass(slots=True)
+class _Reading:
+    """What one poll reply's walk collects besides the values."""
+
+    known: Mapping[int, WaveSpec]
+    specs: dict[int, WaveSpec] = field(default_factory=dict)
+    problems: list[DecodeError] = field(default_factory=list)
 
 
 def measurement_state(bits: int) -> State:
@@ -98,10 +110,13 @@ def _nu_value(c: Fields, handle: int, details: dict[str, object]) -> Decoded:
     )
 
 
-def _attributes(c: Fields, handle: int, details: dict[str, object]) -> list[Decoded]:
+def _attributes(c: Fields, handle: int, details: dict[str, object], reading: _Reading) -> list[Decoded]:
     count = c.u16("attribute count")
     attrs = c.sub(c.u16("attribute list length"), "attribute list")
     out = []
+    spec = reading.specs.get(handle) or reading.known.get(handle) or WaveSpec()
+    wave = False
+    arrays: list[waves.RawArray] = []
     for _ in range(count):
         attr_id = attrs.u16("attribute id")
         value = attrs.sub(attrs.u16("attribute length"), f"attribute {attr_id:#06x}")
@@ -111,10 +126,24 @@ def _attributes(c: Fields, handle: int, details: dict[str, object]) -> list[Deco
             n = value.u16("compound count")
             inner = value.sub(value.u16("compound length"), "compound value")
             out += [_nu_value(inner, handle, details) for _ in range(n)]
+        elif attr_id in waves.WAVE_ATTRIBUTES and attr_id != waves.ATTR_UNIT_CODE:
+            wave = True
+            spec = waves.read_attribute(attr_id, value, spec, arrays)
+        elif attr_id == waves.ATTR_UNIT_CODE:
+            spec = waves.read_attribute(attr_id, value, spec, arrays)
+    if not wave:
+        return out
+    if spec != reading.known.get(handle):
+        reading.specs[handle] = spec
+    for array in arrays:
+        try:
+            out.append(waves.to_decoded(array, spec, handle, measurement_state(array.state), details))
+        except DecodeError as exc:
+            reading.problems.append(exc)
     return out
 
 
-def _poll_reply(c: Fields, extended: bool) -> list[Decoded]:
+def _poll_reply(c: Fields, extended: bool, reading: _Reading) -> list[Decoded]:
     details: dict[str, object] = {"poll_number": c.u16("poll number")}
     if extended:
         details["sequence"] = c.u16("sequence number")
@@ -130,15 +159,18 @@ def _poll_reply(c: Fields, extended: bool) -> list[Decoded]:
         objects = body.u16("object count")
         inner = body.sub(body.u16("context length"), "context poll")
         for _ in range(objects):
-            out += _attributes(inner, inner.u16("object handle"), details)
+            out += _attributes(inner, inner.u16("object handle"), details, reading)
     return out
 
 
-def decode_message(data: bytes) -> Message:
+def decode_message(data: bytes, specs: Mapping[int, WaveSpec] | None = None) -> Message:
+    """One message's content. `specs` are the wave specs known from earlier messages (by object handle);
+    the message's `specs` are the ones it set or changed, for the caller to keep."""
     if not data:
         raise DecodeError(PROTOCOL, "empty message", 0)
     if data[0] in SESSION:
-        return Message(SESSION[data[0]])
+        pdu = decode_session(data)
+        return Message(pdu.label, session=pdu)
     c = Fields(PROTOCOL, data, "big")
     if c.u16("session id") != 0xE100:
         raise DecodeError(PROTOCOL, f"unknown message type {data[0]:#04x}", 0)
@@ -147,36 +179,50 @@ def decode_message(data: bytes) -> Message:
     ro = c.sub(c.u16("remote operation length"), "remote operation")
     if ro_type not in RO_TYPES:
         raise DecodeError(PROTOCOL, f"unknown remote operation type {ro_type}", 4)
+    linked_state = None
     if ro_type == 5:
-        ro.u8("linked state")
+        linked_state = ro.u8("linked state")
         ro.u8("linked count")
     invoke_id = ro.u16("invoke id")
     if ro_type == 3:
-        return Message(f"error {ro.u16('error value')}", invoke_id)
+        return Message(f"error {ro.u16('error value')}", invoke_id, ro_type=ro_type)
     command = ro.u16("command type")
     body = ro.sub(ro.u16("command length"), "command")
     if command in (CMD_EVENT_REPORT, CMD_CONFIRMED_EVENT_REPORT):
         body.take(6, "managed object")
         body.u32("event time")
         event = body.u16("event type")
-        return Message("mds create event" if event == NOTI_MDS_CREATE else f"event {event:#06x}", invoke_id)
+        kind = "mds create event" if event == NOTI_MDS_CREATE else f"event {event:#06x}"
+        return Message(kind, invoke_id, ro_type=ro_type)
     if command == CMD_CONFIRMED_ACTION and ro_type in (2, 5):
         body.take(6, "managed object")
         action = body.u16("action type")
         reply = body.sub(body.u16("action length"), "action result")
         if action in (ACT_POLL, ACT_POLL_EXT):
-            return Message("poll result", invoke_id, _poll_reply(reply, action == ACT_POLL_EXT))
-        return Message(f"action result {action:#06x}", invoke_id)
-    return Message(f"{RO_TYPES[ro_type]} of command {command}", invoke_id)
+            reading = _Reading(specs or {})
+            values = _poll_reply(reply, action == ACT_POLL_EXT, reading)
+            return Message(
+                "poll result", invoke_id, values, ro_type, linked_state, None, reading.specs, reading.problems
+            )
+        return Message(f"action result {action:#06x}", invoke_id, ro_type=ro_type, linked_state=linked_state)
+    return Message(f"{RO_TYPES[ro_type]} of command {command}", invoke_id, ro_type=ro_type)
 
 
 def decode_stream(stream: bytes) -> tuple[list[Decoded], list[DecodeError]]:
-    """The numerics of every good frame of a captured byte stream, and an error for each bad one."""
+    """The numerics and waves of every good frame of a captured byte stream, and an error for each bad
+    one. Wave specs are carried from frame to frame as a session does."""
     frames, errors = deframe(stream)
     values: list[Decoded] = []
+    specs: dict[int, WaveSpec] = {}
     for at, data in frames:
         try:
-            values += decode_message(data).values
+            message = decode_message(data, specs)
         except DecodeError as exc:
             errors.append(DecodeError(PROTOCOL, f"frame at byte {at}: {str(exc).split(': ', 1)[1]}"))
+            continue
+        specs.update(message.specs)
+        values += message.values
+        errors += [
+            DecodeError(PROTOCOL, f"frame at byte {at}: {str(p).split(': ', 1)[1]}") for p in message.problems
+        ]
     return values, errors
