@@ -6,6 +6,7 @@ kind means adding a module and an entry point, never editing a switch here.
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
@@ -97,3 +98,33 @@ def serial_ports() -> list[tuple[str, str]]:
             label = next((d for p, d in ports if p == target), "")
             stable.append((str(link), label or link.name))
     return stable + ports
+
+
+@dataclass(frozen=True, slots=True)
+class NearbyDevice:
+    """A Bluetooth device heard advertising, as the scan dialog lists it."""
+
+    name: str
+    address: str
+    rssi: int | None
+    services: tuple[str, ...]
+
+
+def bluetooth_scan(shared: SharedResources, seconds: float) -> concurrent.futures.Future[list[NearbyDevice]]:
+    """Listen for advertising patches on the station's Bluetooth loop; the future holds what was heard,
+    or the reason scanning failed (no adapter, Bluetooth service not running). Never blocks."""
+    try:
+        from wardwatch.devices.bluetooth import runtime
+        from wardwatch.devices.bluetooth.scan import scan
+    except ImportError:
+        failed: concurrent.futures.Future[list[NearbyDevice]] = concurrent.futures.Future()
+        failed.set_exception(SourceError("Bluetooth support is not installed (the bleak package)"))
+        return failed
+
+    ble = runtime(shared)
+
+    async def _scan() -> list[NearbyDevice]:
+        found = await scan(seconds, ble.backends)
+        return [NearbyDevice(d.name, d.address, d.rssi, d.services) for d in found]
+
+    return ble.submit(_scan())

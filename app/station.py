@@ -6,6 +6,7 @@ calls it from the GUI thread; nothing here blocks for long (sources load their d
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,7 +28,7 @@ from wardwatch.app.domain import (
 )
 from wardwatch.app.hub import StreamHub
 from wardwatch.app.record_queries import RecordQueries
-from wardwatch.app.sources import SourceContext, make_source
+from wardwatch.app.sources import NearbyDevice, SourceContext, bluetooth_scan, make_source
 from wardwatch.app.supervisor import Supervisor
 from wardwatch.devices.base import SharedResources, SharedRunner, Source, SourceError
 
@@ -214,6 +215,10 @@ class Station:
         if spec and self._running:
             self._start_source(self.bed(bed_id), spec)
         self._tell(WardChange("source", bed_id, self.clock.now(), source=spec))
+
+    def scan_bluetooth(self, seconds: float = 5.0) -> concurrent.futures.Future[list[NearbyDevice]]:
+        """Bluetooth devices heard within `seconds`, to bind a patch to a bed (runs off the GUI thread)."""
+        return bluetooth_scan(self.shared, seconds)
 
     def _start_source(self, bed: Bed, spec: str) -> None:
         ctx = SourceContext(

@@ -9,6 +9,7 @@ and takes its dark colours from the application palette.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 from wardwatch.app.domain import Bed, Patient
 from wardwatch.app.sources import serial_ports, serial_protocols, simulator_scenarios
 from wardwatch.app.station import Station
+from wardwatch.ui.bluetooth_dialog import BluetoothScanDialog, signal_text
 from wardwatch.ui.theme import theme
 
 MIN_TOUCH_PX = 36  # ≈ 9 mm at 100 dpi
@@ -42,7 +44,8 @@ MIN_TOUCH_PX = 36  # ≈ 9 mm at 100 dpi
 UNKNOWN_BIRTH_DATE = QDate(1900, 1, 1)
 HEADER_SUFFIX = ".hea"
 
-SIM, REPLAY, SERIAL, NO_DEVICE = "sim", "replay", "serial", "none"
+SIM, REPLAY, SERIAL, BLE, NO_DEVICE = "sim", "replay", "serial", "ble", "none"
+BLE_ADDRESS = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
 
 
 W = TypeVar("W", bound=QWidget)
@@ -311,9 +314,10 @@ class SourceDialog(_WardDialog):
         self.sim_radio = _touch(QRadioButton("&Simulated patient"))
         self.replay_radio = _touch(QRadioButton("&Recorded WFDB record"))
         self.serial_radio = _touch(QRadioButton("Serial &monitor"))
+        self.ble_radio = _touch(QRadioButton("Bluetooth &patch"))
         self.none_radio = _touch(QRadioButton("&No device"))
         self.kind_group = QButtonGroup(self)
-        for radio in (self.sim_radio, self.replay_radio, self.serial_radio, self.none_radio):
+        for radio in self._radios():
             self.kind_group.addButton(radio)
         self.protocol_combo = _touch(QComboBox())
         for name in self.protocols:
@@ -344,6 +348,17 @@ class SourceDialog(_WardDialog):
         path_row = QHBoxLayout()
         path_row.addWidget(self.path_edit, 1)
         path_row.addWidget(self.browse_button)
+        self.patch_edit = _touch(QLineEdit())
+        self.patch_edit.setPlaceholderText("AA:BB:CC:DD:EE:FF, or scan")
+        self.patch_edit.setAccessibleName("Patch address")
+        self.scan_button = _touch(QPushButton("Sc&an…"))
+        self.scan_button.setAutoDefault(False)
+        self.scan_button.clicked.connect(self.scan_patches)
+        self.patch_name = QLabel()
+        self.patch_name.setStyleSheet(f"color: {theme().colours['text']['dim']};")
+        patch_row = QHBoxLayout()
+        patch_row.addWidget(self.patch_edit, 1)
+        patch_row.addWidget(self.scan_button)
 
         self._add_row("&Bed", self.bed_combo)
         self.form.addRow("", self.current_label)
@@ -354,6 +369,9 @@ class SourceDialog(_WardDialog):
         self.form.addRow(self.serial_radio)
         self._add_row("Protocol", self.protocol_combo)
         self._add_row("Port", self.port_combo)
+        self.form.addRow(self.ble_radio)
+        self._add_row("Patch", patch_row, buddy=self.patch_edit)
+        self.form.addRow("", self.patch_name)
         self.form.addRow(self.none_radio)
 
         chain: list[QWidget] = [
@@ -366,6 +384,9 @@ class SourceDialog(_WardDialog):
             self.serial_radio,
             self.protocol_combo,
             self.port_combo,
+            self.ble_radio,
+            self.patch_edit,
+            self.scan_button,
             self.none_radio,
             self.ok_button,
         ]
@@ -377,6 +398,7 @@ class SourceDialog(_WardDialog):
         self.path_edit.textChanged.connect(self.revalidate)
         self.protocol_combo.currentIndexChanged.connect(self.revalidate)
         self.port_combo.editTextChanged.connect(self.revalidate)
+        self.patch_edit.textChanged.connect(self.revalidate)
         self._show_current()
         self.bed_combo.setFocus()
 
@@ -398,15 +420,29 @@ class SourceDialog(_WardDialog):
             protocol, _, port = arg.partition(":")
             self.protocol_combo.setCurrentIndex(self.protocol_combo.findData(protocol))
             self._set_port(port)
+        elif kind == BLE:
+            self.ble_radio.setChecked(True)
+            self.patch_edit.setText(arg)
         elif spec:
-            # A kind this dialog does not edit (BLE): keep it visible, choose nothing for the nurse.
+            # A kind this dialog does not edit: keep it visible, choose nothing for the nurse.
             self.kind_group.setExclusive(False)
-            for radio in (self.sim_radio, self.replay_radio, self.serial_radio, self.none_radio):
+            for radio in self._radios():
                 radio.setChecked(False)
             self.kind_group.setExclusive(True)
         else:
             self.none_radio.setChecked(True)
         self._kind_changed()
+
+    def _radios(self) -> tuple[QRadioButton, ...]:
+        return (self.sim_radio, self.replay_radio, self.serial_radio, self.ble_radio, self.none_radio)
+
+    def scan_patches(self) -> None:
+        """List the Bluetooth devices nearby; the one chosen fills the patch address."""
+        dialog = BluetoothScanDialog(self.station, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted and (device := dialog.chosen()) is not None:
+            self.ble_radio.setChecked(True)
+            self.patch_edit.setText(device.address)
+            self.patch_name.setText(f"{device.name} — {signal_text(device.rssi)}")
 
     def _set_port(self, port: str) -> None:
         index = self.port_combo.findData(port)
@@ -429,6 +465,7 @@ class SourceDialog(_WardDialog):
         self.browse_button.setEnabled(self.replay_radio.isChecked())
         self.protocol_combo.setEnabled(self.serial_radio.isChecked())
         self.port_combo.setEnabled(self.serial_radio.isChecked())
+        self.patch_edit.setEnabled(self.ble_radio.isChecked())
         self.revalidate()
 
     def kind(self) -> str | None:
@@ -438,6 +475,8 @@ class SourceDialog(_WardDialog):
             return REPLAY
         if self.serial_radio.isChecked():
             return SERIAL
+        if self.ble_radio.isChecked():
+            return BLE
         if self.none_radio.isChecked():
             return NO_DEVICE
         return None
@@ -459,7 +498,7 @@ class SourceDialog(_WardDialog):
     def problem(self) -> str:
         kind = self.kind()
         if kind is None:
-            return "Choose a simulated patient, a recorded record, a serial monitor or no device."
+            return "Choose a simulated patient, a recorded record, a serial monitor, a patch or no device."
         if kind == SIM:
             if not self.scenarios:
                 return "The simulator is not installed."
@@ -478,13 +517,16 @@ class SourceDialog(_WardDialog):
                 return "Choose the monitor's protocol."
             if not self.port().startswith("/dev/") and not self.port().upper().startswith("COM"):
                 return "Choose the serial port the monitor is plugged into (/dev/…)."
+        if kind == BLE and not BLE_ADDRESS.match(self.patch_edit.text().strip()):
+            return "Scan for the patch, or type its address (AA:BB:CC:DD:EE:FF)."
         return ""
 
     def bed_id(self) -> str:
         return str(self.bed_combo.currentData())
 
     def spec(self) -> str | None:
-        """`sim:<scenario>`, `replay:<record path without .hea>`, `serial:<protocol>:<port>`, or None."""
+        """`sim:<scenario>`, `replay:<record path without .hea>`, `serial:<protocol>:<port>`,
+        `ble:<address>`, or None."""
         kind = self.kind()
         if kind == SIM:
             return f"{SIM}:{self.scenario_combo.currentData()}"
@@ -492,6 +534,8 @@ class SourceDialog(_WardDialog):
             return f"{REPLAY}:{self.record_path()}"
         if kind == SERIAL:
             return f"{SERIAL}:{self.protocol_combo.currentData()}:{self.port()}"
+        if kind == BLE:
+            return f"{BLE}:{self.patch_edit.text().strip().upper()}"
         return None
 
 
