@@ -204,6 +204,10 @@ def build_parser() -> argparse.ArgumentParser:
     link.add_argument("--away", type=float, nargs="+", default=[1.0, 10.0, 30.0], help="seconds unplugged")
     link.add_argument("--json", action="store_true", help="print one JSON object")
 
+    ble = bench_sub.add_parser("ble", help="a Bluetooth patch out of range and back, on a virtual radio")
+    ble.add_argument("--away", type=float, nargs="+", default=[1.0, 10.0, 30.0], help="seconds out of range")
+    ble.add_argument("--json", action="store_true", help="print one JSON object")
+
     decoding = bench_sub.add_parser(
         "decode", help="decoding throughput per protocol on one core, and fuzzing"
     )
@@ -525,6 +529,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from wardwatch.devices.serial_port.link_bench import bench_link
 
         result = bench_link(tuple(args.away))
+    elif args.bench == "ble":
+        from wardwatch.devices.bluetooth.link_bench import bench_ble_link
+
+        result = bench_ble_link(tuple(args.away))
     elif args.bench == "decode":
         from wardwatch.devices.decode_bench import bench_decode
 

@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 
 FIND_TIMEOUT_S = 5.0  # a patch advertises every 0.1-1 s: five seconds of silence means not in range
 CONNECT_TIMEOUT_S = 10.0
-RETRY_FIRST_S = 0.5
-RETRY_MAX_S = 30.0  # a patch out of range for long is looked for twice a minute
+RETRY_FIRST_S = 0.5  # after a failed connection attempt, doubling up to RETRY_MAX_S
+RETRY_MAX_S = 30.0
 BATTERY_POLL_S = 60.0  # for batteries that do not notify
 RSSI_POLL_S = 30.0
 RSSI_LISTEN_S = 2.0
@@ -126,21 +126,26 @@ class BleSource:
             )
 
     async def _run(self, sink: Sink) -> None:
-        backends = self.runtime.backends
+        # Listening for a patch costs nothing, so an absent patch is listened for all the time and
+        # picked up the moment it advertises again. Only connection attempts that fail (a patch heard
+        # but refusing, a stack error) wait, longer each time, so a faulty patch cannot hog the radio.
         while True:
-            lost = asyncio.Event()
             device = await self._find(self.find_timeout_s)
             if device is None:
-                await self._pause(f"{self.address} not in range")
+                self._set(LinkState.DISCONNECTED, f"{self.address} not in range, listening")
                 continue
+            lost = asyncio.Event()
+            backends = self.runtime.backends
             kwargs: dict[str, Any] = {} if backends.client is None else {"backend": backends.client}
             client = BleakClient(
                 device, disconnected_callback=_setter(lost), timeout=CONNECT_TIMEOUT_S, **kwargs
             )
+            subscribed = False
             try:
                 await client.connect()
                 self._name = client.name if client.name and client.name != self.address else self._name
                 await self._subscribe(client, sink)
+                subscribed = True
                 self.retry_s = RETRY_FIRST_S
                 self._connected()
                 log.info("patch %s connected on bed %s", self.address, self.bed)
@@ -150,7 +155,10 @@ class BleSource:
                 log.info("patch %s: %s", self.address, exc or type(exc).__name__)
             finally:
                 await self._disconnect(client)
-            await self._pause("link lost")
+            if subscribed:
+                self._set(LinkState.DISCONNECTED, "link lost, listening")
+            else:
+                await self._pause("connection failed")
 
     async def _pause(self, detail: str) -> None:
         self._set(LinkState.DISCONNECTED, f"{detail}, retry in {self.retry_s:g} s")

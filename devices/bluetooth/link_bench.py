@@ -1,0 +1,94 @@
+"""`wardwatch bench ble`: a Bluetooth patch walks out of range and back, timed on a virtual radio.
+
+A Polar-like strap streams ECG over bumble's virtual controllers (the test radio, so `bumble` must be
+installed: the test extras); the station's own Bluetooth source and supervisor watch it. Reported: the
+time to the first connection and ECG, from the loss to the link state and to the "device disconnected"
+technical alarm, and from the return to the reconnection, the first ECG and the alarm clearing.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from wardwatch.app.clock import ScaledClock
+from wardwatch.app.codes import MdcCode
+from wardwatch.app.domain import LinkState, TechnicalKind
+from wardwatch.app.hub import StreamHub
+from wardwatch.app.supervisor import Supervisor
+from wardwatch.devices.bluetooth.runtime import BleRuntime
+from wardwatch.devices.bluetooth.source import BleSource
+
+BED = "bed01"
+STRAP = "C1:00:00:00:00:01"
+
+
+def _since(start: float, condition: Callable[[], bool], limit_s: float = 60.0) -> float:
+    """Wait for `condition`; the seconds from `start` (a time.monotonic()) until it held, NaN if never."""
+    while not condition():
+        if time.monotonic() - start > limit_s:
+            return math.nan
+        time.sleep(0.005)
+    return time.monotonic() - start
+
+
+def bench_ble_link(away_s: tuple[float, ...] = (1.0, 10.0, 30.0)) -> dict[str, object]:
+    try:
+        from wardwatch.devices.bluetooth.virtual import VirtualAir, VirtualPatch
+    except ImportError as exc:
+        raise SystemExit(f"the Bluetooth bench needs the test extras (bumble): {exc}") from None
+    runtime = BleRuntime()
+    air = runtime.call(VirtualAir.create())
+    runtime.backends = air.backends()
+    patch = runtime.call(VirtualPatch.create(air, STRAP, "Polar H10 bench", "chest-ecg"))
+    hub, clock = StreamHub(), ScaledClock(1.0)
+    hub.add_bed(BED)
+    source = BleSource(STRAP, BED, clock, runtime)
+    supervisor = Supervisor(hub, clock, lambda: [BED])
+
+    def conditions() -> set[TechnicalKind]:
+        return {c.kind for c in hub.conditions(BED)}
+
+    def samples() -> int:
+        streams = hub.streams(BED)
+        wave = streams.waves.get(MdcCode.ECG_ELEC_POTL) if streams else None
+        return wave.ring.count if wave else 0
+
+    runs: list[dict[str, float]] = []
+    started = time.monotonic()
+    source.start(hub)
+    supervisor.start()
+    try:
+        first = {
+            "connected_s": round(_since(started, lambda: source.status.state is LinkState.CONNECTED), 2),
+            "first_ecg_s": round(_since(started, lambda: samples() > 0), 2),
+        }
+        for away in away_s:
+            _since(time.monotonic(), lambda: samples() > 0 and not conditions())
+            runtime.call(patch.leave())
+            left = time.monotonic()
+            to_state = _since(left, lambda: source.status.state is LinkState.DISCONNECTED)
+            to_alarm = _since(left, lambda: TechnicalKind.DISCONNECTED in conditions())
+            time.sleep(max(0.0, away - (time.monotonic() - left)))
+            seen = samples()
+            runtime.call(patch.come_back())
+            back = time.monotonic()
+            to_connected = _since(back, lambda: source.status.state is LinkState.CONNECTED)
+            to_data = _since(back, lambda seen=seen: samples() > seen)
+            to_clear = _since(back, lambda: TechnicalKind.DISCONNECTED not in conditions())
+            runs.append(
+                {
+                    "away_s": away,
+                    "link_state_s": round(to_state, 3),
+                    "technical_alarm_s": round(to_alarm, 2),
+                    "reconnected_s": round(to_connected, 2),
+                    "data_again_s": round(to_data, 2),
+                    "alarm_cleared_s": round(to_clear, 2),
+                }
+            )
+    finally:
+        source.stop()
+        supervisor.stop()
+        runtime.close()
+    return {"transport": "ble (virtual radio)", **first, "runs": runs}
