@@ -45,6 +45,11 @@ UNKNOWN_BIRTH_DATE = QDate(1900, 1, 1)
 HEADER_SUFFIX = ".hea"
 
 SIM, REPLAY, SERIAL, BLE, NO_DEVICE = "sim", "replay", "serial", "ble", "none"
+MONITOR_NAMES = {
+    "nonin": "Nonin (OEM III, format 2)",
+    "masimo": "Masimo (ASCII 1)",
+    "intellivue": "Philips IntelliVue (MIB/RS-232)",
+}
 BLE_ADDRESS = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
 
 
@@ -321,9 +326,7 @@ class SourceDialog(_WardDialog):
             self.kind_group.addButton(radio)
         self.protocol_combo = _touch(QComboBox())
         for name in self.protocols:
-            self.protocol_combo.addItem(
-                {"nonin": "Nonin (OEM III, format 2)", "masimo": "Masimo (ASCII 1)"}.get(name, name), name
-            )
+            self.protocol_combo.addItem(MONITOR_NAMES.get(name, name), name)
         self.protocol_combo.setAccessibleName("Monitor protocol")
         # the ports are listed once, as the dialog opens (it reads the OS's device list)
         self.port_combo = _touch(QComboBox())
