@@ -352,6 +352,7 @@ class EmulatorThread:
         self.emulator = emulator
         self.fd = master_fd
         self.dropped = 0  # bytes that did not fit
+        self._extra: list[bytes] = []  # written between two of the emulator's frames (line noise)
         self.lock = threading.Lock()  # held while the emulator is fed or ticked
         self._stop = threading.Event()
         os.set_blocking(master_fd, False)
@@ -364,6 +365,11 @@ class EmulatorThread:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5.0)
+
+    def send(self, data: bytes) -> None:
+        """Put `data` on the line between two frames (noise, a hand-made frame)."""
+        with self.lock:
+            self._extra.append(data)
 
     def _write(self, data: bytes) -> None:
         try:
@@ -387,6 +393,8 @@ class EmulatorThread:
             now = time.monotonic()
             with self.lock:
                 out = (self.emulator.feed(data, now) if data else b"") + self.emulator.tick(now)
+                out += b"".join(self._extra)
+                self._extra.clear()
             if out:
                 with contextlib.suppress(OSError):
                     self._write(out)

@@ -1,7 +1,8 @@
 """Bedside monitors on a serial port (RS-232, USB adapters): source spec `serial:PROTOCOL:PORT[@BAUD]`.
 
-PROTOCOL is `nonin` or `masimo` (devices that send without being asked); PORT a device path such as
-`/dev/ttyUSB0` (or a stable `/dev/serial/by-id/…` link). The default speed is 9600 bit/s.
+PROTOCOL is `nonin` or `masimo` (devices that send without being asked) or `intellivue` (a Philips
+IntelliVue's MIB/RS232 port: the station associates and polls); PORT a device path such as `/dev/ttyUSB0`
+(or a stable `/dev/serial/by-id/…` link). The default speed is 9600 bit/s, 115200 for `intellivue`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from wardwatch.devices.serial_port.parsers import PARSERS
 from wardwatch.devices.serial_port.source import SerialSource
 
 DEFAULT_BAUD = 9600
+DEFAULT_BAUDS = {"intellivue": 115200}  # the MIB/RS232 port's fixed speed (PROTOCOLS.md §5.1)
 
 
 def parse_spec(arg: str) -> tuple[str, str, int]:
@@ -25,7 +27,7 @@ def parse_spec(arg: str) -> tuple[str, str, int]:
         raise SourceError(f"unknown serial protocol {protocol!r} (known: {', '.join(sorted(PARSERS))})")
     port, at, baud_text = rest.rpartition("@") if "@" in rest else (rest, "", "")
     try:
-        baud = int(baud_text) if at else DEFAULT_BAUD
+        baud = int(baud_text) if at else DEFAULT_BAUDS.get(protocol, DEFAULT_BAUD)
     except ValueError:
         raise SourceError(f"serial speed {baud_text!r} is not a number of bit/s") from None
     return protocol, port, baud

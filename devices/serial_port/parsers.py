@@ -1,12 +1,22 @@
-"""Incremental parsers: bytes as they come off a port in, decoded values out, partial frames kept."""
+"""Incremental parsers: bytes as they come off a port in, decoded values out, partial frames kept.
+
+Most serial monitors send without being asked. One that must be asked (IntelliVue) has a parser that is
+also a `Dialogue`: the source writes what it returns to the port when the port opens, after each read
+and on every pass of its loop, and when it stops.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
+from wardwatch.app.codes import MdcCode
+from wardwatch.app.domain import LinkState
 from wardwatch.devices import masimo, nonin
 from wardwatch.devices.decoded import Decoded, DecodeError
+from wardwatch.devices.intellivue.session import Phase, Session, SessionConfig
 
 # A port that only ever sends noise must not grow the buffer without bound.
 MAX_PENDING = 4096
@@ -62,4 +72,89 @@ class MasimoParser:
         return values, errors
 
 
-PARSERS: dict[str, Callable[[], Parser]] = {"nonin": NoninParser, "masimo": MasimoParser}
+@runtime_checkable
+class Dialogue(Protocol):
+    """A parser of a monitor that must be asked. Its clock is its own (the link's time-outs are wall
+    time, whatever the station clock's speed)."""
+
+    units: int
+
+    def feed(self, data: bytes) -> tuple[list[Decoded], list[DecodeError]]: ...
+
+    def opening(self) -> bytes:
+        """What to send as soon as the port is open."""
+        ...
+
+    def pending(self) -> bytes:
+        """What to send now: answers to what was fed, and whatever has fallen due."""
+        ...
+
+    def closing(self) -> bytes:
+        """What to send before the port is closed for good."""
+        ...
+
+    def link(self) -> tuple[LinkState, str]:
+        """The state of the conversation, and a few words on it ("" when all is well)."""
+        ...
+
+
+# The station charts body temperature; IntelliVue reports the generic MDC_TEMP (its site is a label).
+_STATION_CODES = {150344: int(MdcCode.TEMP_BODY)}
+_MICROVOLT, _MILLIVOLT = 4 * 65536 + 0x10B3, 4 * 65536 + 0x10B2
+
+
+def _for_station(v: Decoded) -> Decoded:
+    if v.code in _STATION_CODES:
+        return dataclasses.replace(v, code=_STATION_CODES[v.code])
+    if v.samples is not None and v.unit_code == _MICROVOLT:
+        # the station's ECG is in mV
+        return dataclasses.replace(
+            v, samples=tuple(s / 1000.0 for s in v.samples), unit="mV", unit_code=_MILLIVOLT
+        )
+    return v
+
+
+class IntelliVueParser:
+    """The IntelliVue session (devices/intellivue/session.py) as a serial dialogue."""
+
+    def __init__(
+        self, config: SessionConfig | None = None, now: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.session = Session(config or SessionConfig())
+        self.units = 0
+        self._now = now
+        self._out = bytearray()
+
+    def feed(self, data: bytes) -> tuple[list[Decoded], list[DecodeError]]:
+        values, errors, replies = self.session.feed(data, self._now())
+        self._out += replies
+        self.units = self.session.units
+        return [_for_station(v) for v in values], errors
+
+    def opening(self) -> bytes:
+        return self.session.start(self._now())
+
+    def pending(self) -> bytes:
+        out = bytes(self._out) + self.session.tick(self._now())
+        self._out.clear()
+        return out
+
+    def closing(self) -> bytes:
+        return self.session.close()
+
+    def link(self) -> tuple[LinkState, str]:
+        s = self.session
+        if s.phase is Phase.POLLING:
+            return LinkState.CONNECTED, ""
+        if s.problem is not None:
+            return LinkState.DISCONNECTED, s.problem
+        if s.phase in (Phase.ASSOCIATING, Phase.CONFIGURING):
+            return LinkState.STARTING, "associating"
+        return LinkState.DISCONNECTED, str(s.phase)
+
+
+PARSERS: dict[str, Callable[[], Parser]] = {
+    "nonin": NoninParser,
+    "masimo": MasimoParser,
+    "intellivue": IntelliVueParser,
+}
