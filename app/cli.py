@@ -202,6 +202,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     link = bench_sub.add_parser("link", help="a serial monitor's cable pulled and plugged back, on a pty")
     link.add_argument("--away", type=float, nargs="+", default=[1.0, 10.0, 30.0], help="seconds unplugged")
+    link.add_argument(
+        "--protocol",
+        choices=["nonin", "intellivue"],
+        default="nonin",
+        help="the emulated monitor: a Nonin that just sends, or an IntelliVue the station associates with",
+    )
     link.add_argument("--json", action="store_true", help="print one JSON object")
 
     ble = bench_sub.add_parser("ble", help="a Bluetooth patch out of range and back, on a virtual radio")
@@ -528,7 +534,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     elif args.bench == "link":
         from wardwatch.devices.serial_port.link_bench import bench_link
 
-        result = bench_link(tuple(args.away))
+        result = bench_link(tuple(args.away), args.protocol)
     elif args.bench == "ble":
         from wardwatch.devices.bluetooth.link_bench import bench_ble_link
 

@@ -160,3 +160,11 @@ def test_intellivue_serial_spec_defaults_to_115200():
     assert parse_spec("intellivue:/dev/ttyUSB0") == ("intellivue", "/dev/ttyUSB0", 115200)
     assert parse_spec("intellivue:/dev/ttyUSB0@19200")[2] == 19200
     assert parse_spec("nonin:/dev/ttyUSB0")[2] == 9600
+
+
+def test_intellivue_link_bench_sees_the_pull_and_the_new_association():
+    from wardwatch.devices.serial_port.link_bench import bench_link
+
+    (run,) = bench_link((0.5,), "intellivue")["runs"]  # type: ignore[index]
+    for key in ("link_state_s", "technical_alarm_s", "reconnected_s", "data_again_s", "alarm_cleared_s"):
+        assert run[key] == run[key], key  # not NaN: every step happened

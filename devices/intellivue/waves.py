@@ -9,6 +9,7 @@ of each handle is therefore kept by the caller (the session) and handed back in;
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from wardwatch.devices.decoded import Decoded, DecodeError, Fields, State
@@ -55,9 +56,10 @@ class Scale:
     upper_scaled: int
 
     def __call__(self, raw: int) -> float:
-        return self.lower + (raw - self.lower_scaled) * (self.upper - self.lower) / (
-            self.upper_scaled - self.lower_scaled
-        )
+        step = (self.upper - self.lower) / (self.upper_scaled - self.lower_scaled)
+        # rounded a digit below one step, so that float noise does not show (0.0, not -7e-15)
+        digits = max(0, 1 - math.floor(math.log10(abs(step))))
+        return round(self.lower + (raw - self.lower_scaled) * step, digits) + 0.0  # and never -0.0
 
 
 @dataclass(frozen=True, slots=True)
