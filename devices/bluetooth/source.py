@@ -112,6 +112,10 @@ class BleSource:
     def _connected(self) -> None:
         self._set(LinkState.CONNECTED, self._name or self.address)
 
+    def _refresh(self) -> None:
+        """Show new figures (battery, loss, signal) without changing the link state."""
+        self._set(self._status.state, self._status.detail)
+
     # -- the patch's task ---------------------------------------------------------------------------
     async def _guarded(self, sink: Sink) -> None:
         try:
@@ -216,14 +220,14 @@ class BleSource:
             self.decode_errors += 1
             self._health.add(now, 0, 1)
             log.info("patch %s %s: %s", self.address, feed.what, exc)
-            self._connected()
+            self._refresh()
             return
         lost = self._lost_ecg_frames(values[0].details.get("last_sample_ns"), values) if values else 0
         self._health.add(now, 1, lost)
         battery_before = self._delivery.battery_percent
         self._delivery.push(sink, values, now)
         if lost or self._delivery.battery_percent != battery_before:
-            self._connected()
+            self._refresh()
 
     def _lost_ecg_frames(self, stamp_ns: object, values: list[Any]) -> int:
         """ECG frames that never arrived, told from the gap between the sensor's own time stamps."""
@@ -270,7 +274,7 @@ class BleSource:
                 next_rssi = now + self.rssi_poll_s
                 # many patches stop advertising while connected: then the last value heard stands
                 if await self._find(RSSI_LISTEN_S) is not None:
-                    self._connected()
+                    self._refresh()
 
     async def _disconnect(self, client: BleakClient) -> None:
         if not client.is_connected:
