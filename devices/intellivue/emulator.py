@@ -175,13 +175,15 @@ class EmulatedIntelliVue:
     configured: bool = False  # the host answered the MDS create event
     received: list[str] = field(default_factory=list)  # kinds of request, in order (for the tests)
     associations: int = 0  # accepts sent
-    _pending: bytes = b""
-    _epoch: float | None = None
-    _invoke: int = 0
-    _ext: dict[int, _ExtPoll] = field(default_factory=dict)
-    _cursor: dict[int, int] = field(default_factory=dict)  # wave handle → next sample index
-    _spec_sent: set[int] = field(default_factory=set)
-    _sequence: int = 0
+    _pending: bytes = field(default=b"", init=False, repr=False)
+    _epoch: float | None = field(default=None, init=False, repr=False)
+    _invoke: int = field(default=0, init=False, repr=False)
+    _ext: dict[int, _ExtPoll] = field(default_factory=dict, init=False, repr=False)
+    _cursor: dict[int, int] = field(
+        default_factory=dict, init=False, repr=False
+    )  # wave handle → next sample index
+    _spec_sent: set[int] = field(default_factory=set, init=False, repr=False)
+    _sequence: int = field(default=0, init=False, repr=False)
 
     def user_info(self) -> UserInfo:
         options = EXT_NUMERICS_1S | EXT_WAVES | EXT_ENUMERATIONS if self.extended else 0

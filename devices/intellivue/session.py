@@ -78,16 +78,16 @@ class Session:
     specs: dict[int, WaveSpec] = field(default_factory=dict)  # wave specs by object handle
     units: int = 0  # poll replies decoded (the link's good packets)
     associations: int = 0  # accepted associations (the first, and each re-association)
-    _pending: bytes = b""
-    _since: float = 0.0  # when the phase began
-    _last_rx: float = -math.inf  # last good frame from the monitor
-    _last_tx: float = -math.inf
-    _next_attempt: float | None = None
-    _invoke: int = 0
-    _poll_number: int = 0
-    _extended: bool = False
-    _ext: dict[int, _ExtPoll] = field(default_factory=dict)
-    _next_single: dict[int, float] = field(default_factory=dict)
+    _pending: bytes = field(default=b"", init=False, repr=False)
+    _since: float = field(default=0.0, init=False, repr=False)  # when the phase began
+    _last_rx: float = field(default=-math.inf, init=False, repr=False)  # last good frame from the monitor
+    _last_tx: float = field(default=-math.inf, init=False, repr=False)
+    _next_attempt: float | None = field(default=None, init=False, repr=False)
+    _invoke: int = field(default=0, init=False, repr=False)
+    _poll_number: int = field(default=0, init=False, repr=False)
+    _extended: bool = field(default=False, init=False, repr=False)
+    _ext: dict[int, _ExtPoll] = field(default_factory=dict, init=False, repr=False)
+    _next_single: dict[int, float] = field(default_factory=dict, init=False, repr=False)
 
     # what the host asks for
 
