@@ -7,6 +7,7 @@ and brings the schema up to date (alembic) before anyone reads or writes.
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import logging
 import os
@@ -20,16 +21,24 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DatabaseError, OperationalError
-from wardwatch.storage.errors import CorruptError, KeyMissingError, LockedError, RecordError, WrongKeyError
+from wardwatch.storage.errors import (
+    CorruptError,
+    KeyMissingError,
+    LockedError,
+    MigrationError,
+    RecordError,
+    WrongKeyError,
+)
 from wardwatch.storage.keys import DatabaseKey, keyring_key, read_key_file
 from wardwatch.storage.reader import RecordReader
 
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "wardwatch.db"
+BACKUP_DIR = "backups"  # backups the station makes itself (before a schema upgrade)
 # Readers and the writer wait this long for each other rather than failing at once.
 BUSY_TIMEOUT_MS = 5000
 # Page cache per connection. The writer appends and needs little: 1 MB keeps the station's memory flat
@@ -99,6 +108,26 @@ def make_engine(path: Path, key: DatabaseKey, cache_kib: int = WRITER_CACHE_KIB)
     return engine
 
 
+def make_ddl_engine(path: Path, key: DatabaseKey) -> Engine:
+    """An engine whose transactions take schema changes too, for migrations.
+
+    The sqlite3 driver opens a transaction only before INSERT/UPDATE/DELETE, so CREATE/ALTER/DROP would
+    commit on their own and a migration failing half-way would leave a half-changed schema. Here the
+    driver's own handling is switched off and every transaction starts with an explicit BEGIN
+    (SQLAlchemy's documented recipe for pysqlite)."""
+    engine = make_engine(path, key)
+
+    @event.listens_for(engine, "connect")
+    def _no_driver_transactions(dbapi_connection: object, _record: object) -> None:
+        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
 def lock_database(path: Path) -> IO[bytes]:
     lock = open(path.with_name(path.name + ".lock"), "ab")  # noqa: SIM115 - held while the record is open
     try:
@@ -143,6 +172,24 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     return before, after
 
 
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def backup_before_upgrade(engine: Engine, key: DatabaseKey, path: Path, before: str, head: str) -> Path:
+    """An encrypted copy of an older database in `backups/` beside it, made before its schema changes,
+    so that going back to the previous WardWatch is always possible."""
+    folder = path.parent / BACKUP_DIR
+    folder.mkdir(exist_ok=True, mode=0o700)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    dest = folder / f"{path.stem}-schema{before}-before-{head}-{stamp}{path.suffix}"
+    from wardwatch.storage.backup import backup  # backup imports this module
+
+    backup(engine, key, dest)
+    return dest
+
+
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -170,9 +217,7 @@ def open_record(
         if str(mode).lower() != "wal":
             log.warning("the database did not switch to WAL mode (%s)", mode)
         if migrate:
-            before, after = upgrade(engine)
-            if before != after:
-                log.info("database schema migrated from %s to %s", before or "empty", after)
+            _migrate(engine, key, path, existed)
         if not existed:
             os.chmod(path, 0o600)
         return Record(path, engine, lock, key)
@@ -185,6 +230,27 @@ def open_record(
     except BaseException:
         lock.close()
         raise
+
+
+def _migrate(engine: Engine, key: DatabaseKey, path: Path, existed: bool) -> None:
+    before, head = current_revision(engine), head_revision()
+    if before == head:
+        return
+    backup = None
+    if existed and before is not None and head is not None:
+        backup = backup_before_upgrade(engine, key, path, before, head)
+        log.info("backup of the schema %s database written before its upgrade to %s", before, head)
+    ddl = make_ddl_engine(path, key)
+    try:
+        before, after = upgrade(ddl)  # one transaction: a failure leaves the old schema and data
+    except Exception as exc:
+        if backup is None:
+            raise
+        log.error("schema upgrade from %s to %s failed", before, head, exc_info=exc)
+        raise MigrationError(str(path), before, head, clean_message(str(exc)), str(backup)) from None
+    finally:
+        ddl.dispose()
+    log.info("database schema migrated from %s to %s", before or "empty", after)
 
 
 def open_for_reading(data_dir: Path, key_file: Path | None = None, name: str = DATABASE_NAME) -> Record:

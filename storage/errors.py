@@ -66,3 +66,18 @@ class CorruptError(RecordError):
             f"the database {database} is damaged ({detail}). It was left untouched; restore a backup "
             "(wardwatch restore) or move it aside to start a new one."
         )
+
+
+class MigrationError(RecordError):
+    """The schema upgrade of an older database failed; the transaction was rolled back."""
+
+    exit_code = 18
+
+    def __init__(
+        self, database: str, before: str | None, after: str | None, detail: str, backup: str
+    ) -> None:
+        super().__init__(
+            f"the database {database} could not be upgraded from schema {before or 'empty'} to {after} "
+            f"({detail}). It was left as it was, still readable by the previous version of WardWatch; "
+            f"a backup made just before is at {backup}."
+        )
