@@ -11,6 +11,7 @@ from wardwatch.app.alarms.settings import default_settings
 from wardwatch.app.codes import MdcCode
 from wardwatch.app.verify import ArrhythmiaType, detect_arrhythmias, verify_alarm
 from wardwatch.app.verify.evaluation import alarm_type_of
+from wardwatch.app.verify.runs import ventricular_run
 from wardwatch.app.verify.waves import ecg_beats, usual_beat_gap
 from wardwatch.devices.simulator.patient import SimulatedPatient
 
@@ -101,6 +102,35 @@ def test_the_usual_qrs_witness_never_holds_back_a_true_vt(shared_data):
     for name in _labelled(shared_data, "v", True, 60):
         kind, signals, _ = _record(shared_data, name)
         assert "usual QRS" not in verify_alarm(kind, signals, FS).reason, name
+
+
+@pytest.mark.parametrize(
+    ("record", "witness"),
+    [
+        ("v159l", "a pleth and lead II steady at 98/min: the run itself, perfusing"),
+        ("v797l", "the QRS detector missed the broad complexes: no fast run counted on any lead"),
+    ],
+)
+def test_a_true_vt_whose_complexes_repeat_where_the_usual_qrs_vanished_is_sounded(
+    shared_data, record, witness
+):
+    kind, signals, truth = _record(shared_data, record)
+    verdict = verify_alarm(kind, signals, FS)
+    assert truth
+    assert verdict.sound, witness
+    assert "a run of alike beats at" in verdict.reason
+    assert "in place of the usual beats on II and V" in verdict.reason
+    assert verdict.evidence["run likeness"] >= 0.9
+
+
+def test_no_ventricular_run_in_noise_a_sinus_rhythm_or_a_short_window(shared_data):
+    _, signals, _ = _record(shared_data, "v100s")  # false VT, usual QRS all along on II and V
+    ecg = [ecg_beats(n, signals[n], FS) for n in ("II", "V")]
+    assert ventricular_run(ecg, signals, FS) is None
+    noise = np.random.default_rng(2).normal(0.0, 0.5, int(60 * FS))
+    assert ventricular_run([ecg_beats("II", noise, FS)], {"II": noise}, FS) is None
+    short = {"II": signals["II"][-int(10 * FS) :]}
+    assert ventricular_run([ecg_beats("II", short["II"], FS)], short, FS) is None
 
 
 def test_usual_beat_gap_gives_no_evidence_without_a_trustworthy_baseline(shared_data):

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 from wardwatch.app.verify.alarm_types import ArrhythmiaType, Verdict
+from wardwatch.app.verify.runs import VentricularRun, ventricular_run
 from wardwatch.app.verify.waves import (
     ECG_NAMES,
     PULSE_NAMES,
@@ -43,6 +44,9 @@ VT_WIDE_S = 0.07
 # enough to alarm (VT perfuses at its own rate or not at all).
 VT_PULSE_RATE = 100.0
 VT_PULSE_CV = 0.15
+# A channel beating within this fraction of a ventricular run's rate is beating with the run (a pulse: the
+# run perfusing; a lead: the run itself), so it is no witness against it.
+RUN_PACE_MATCH = 0.15
 # The patient's usual QRS (learned before the last BASELINE_END_S) searched for in the last RECENT_S.
 BASELINE_END_S = 16.0
 RECENT_S = 12.0
@@ -107,6 +111,15 @@ def _kept_pace(pulses: list[Beats], stretch: Stretch) -> Beats | None:
     return next((b for b in pulses if pulse_kept_pace(b, stretch, BASELINE_END_S)), None)
 
 
+def _keeps_run_pace(run: VentricularRun | None, beats: Beats, since: float) -> bool:
+    return run is not None and abs(beats.after(since).rate() - run.rate) <= RUN_PACE_MATCH * run.rate
+
+
+def _run_text(run: VentricularRun) -> str:
+    where = f", in place of the usual beats on {' and '.join(run.vanished_on)}" if run.vanished_on else ""
+    return f"a run of alike beats at {run.rate:.0f}/min on lead {run.lead}{where}"
+
+
 def _rate_text(beats: Beats, since: float) -> str:
     how = "pulsatile" if beats.name in PULSE_NAMES else "regular"
     return f"{beats.name} {how} at {beats.after(since).rate():.0f}/min"
@@ -144,6 +157,7 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
         evidence[f"{b.name} missing"] = round(b.missing, 3)
     label = kind.value.replace("_", " ")
     usual = _usual_beat_gaps(ecg, signals, fs) if kind in _USUAL_BEAT_LIMITS else {}
+    run: VentricularRun | None = None
     if kind is ArrhythmiaType.ASYSTOLE:
         if pulse is not None and pulse.longest_gap(since) < 2.5:
             return Verdict(kind, False, f"Asystole not confirmed: {_rate_text(pulse, since)}", evidence)
@@ -192,18 +206,30 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
                     kind, False, f"Tachycardia not confirmed: {_rate_text(leads[0], since)}", evidence
                 )
     elif kind is ArrhythmiaType.VENTRICULAR_TACHYCARDIA:
+        run = ventricular_run(ecg, signals, fs)
+        if run is not None:
+            evidence["run rate"] = round(run.rate, 1)
+            evidence["run likeness"] = round(run.likeness, 3)
         regular_pulse = _clean_pulse(pulses, since, max_cv=VT_PULSE_CV)
         fastest = max(
             (float(run_rates(b.after(since), 5).max(initial=0.0)) for b in ecg if not b.flat), default=0.0
         )
         slow_pulse = regular_pulse is not None and regular_pulse.after(since).rate() < VT_PULSE_RATE
-        # an arterial line is a reliable witness; a pleth only when no lead shows a fast run at all
-        if regular_pulse is not None and slow_pulse and (regular_pulse.name == "ABP" or fastest < 105.0):
+        # an arterial line is a reliable witness; a pleth only when no lead shows a fast run at all; and
+        # neither when the pulse keeps the pace of a run the ECG shows: that is the run perfusing
+        if (
+            regular_pulse is not None
+            and slow_pulse
+            and (regular_pulse.name == "ABP" or fastest < 105.0)
+            and not _keeps_run_pace(run, regular_pulse, since)
+        ):
             return Verdict(kind, False, f"VT not confirmed: {_rate_text(regular_pulse, since)}", evidence)
         # a run of 5 beats above 100/min either shortens the intervals (pulse or QRS) or, not perfusing,
         # drops pulses: a pulse or a lead below that rate at an unchanging pace up to the last beat
         # rules it out (a missed VT beat leaves a gap, which breaks the pace too)
         for beats in (*pulses, *ecg):
+            if _keeps_run_pace(run, beats, since):
+                continue  # steady at the run's own pace: that is the run (perfusing, on a pulse)
             if is_steady_pulse(beats, since) and beats.after(since).rate() < VT_PULSE_RATE:
                 return Verdict(
                     kind,
@@ -237,8 +263,12 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
                     f"{stretch.length:.1f} s where the ECG changed",
                     evidence,
                 )
-        if len(leads) >= 2 and all(
-            float(run_rates(b.after(since), 5).max(initial=0.0)) < 95.0 for b in leads
+        # beats counted by the QRS detector say no fast run, unless the wave itself repeats a new complex
+        # beat after beat (broad complexes are what a detector tuned on narrow ones misses)
+        if (
+            run is None
+            and len(leads) >= 2
+            and all(float(run_rates(b.after(since), 5).max(initial=0.0)) < 95.0 for b in leads)
         ):
             return Verdict(
                 kind, False, "VT not confirmed: no run of 5 beats above 95/min on any clean lead", evidence
@@ -274,6 +304,8 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
             name = _SHORT_NAMES.get(kind, label)
             return Verdict(kind, False, f"{name} not confirmed: {_usual_beats_text(usual)}", evidence)
 
+    if kind is ArrhythmiaType.VENTRICULAR_TACHYCARDIA and run is not None:
+        return Verdict(kind, True, f"VT: {_run_text(run)}", evidence)
     return Verdict(kind, True, f"{label}: no signal contradicts it", evidence)
 
 

@@ -26,7 +26,7 @@ PULSE_NAMES = ("ABP", "PLETH")
 
 
 @cache
-def _band(low: float, high: float, fs: float) -> npt.NDArray[np.float64]:
+def band_sos(low: float, high: float, fs: float) -> npt.NDArray[np.float64]:
     return butter(2, [low, high], btype="band", fs=fs, output="sos")
 
 
@@ -105,7 +105,7 @@ def ecg_beats(name: str, x: npt.ArrayLike, fs: float) -> Beats:
     flat = spread < 0.05 or missing > 0.5 or saturated(y)  # mV: no usable ECG on this lead
     if flat or len(y) < int(fs):
         return Beats(name, np.empty(0), duration, missing, True, np.empty(0), np.empty(0))
-    band = sosfiltfilt(_band(5.0, 20.0, fs), y)
+    band = sosfiltfilt(band_sos(5.0, 20.0, fs), y)
     energy = np.convolve(
         np.abs(np.diff(band, prepend=band[0])), np.ones(int(0.08 * fs)) / int(0.08 * fs), "same"
     )
@@ -114,7 +114,7 @@ def ecg_beats(name: str, x: npt.ArrayLike, fs: float) -> Beats:
     # a QRS must stand out of the lead's own noise floor, not just of a flat, noisy line
     floor = float(np.percentile(energy, 20))
     peaks = peaks[energy[peaks] > 4.0 * floor]
-    wide = sosfiltfilt(_band(1.0, 30.0, fs), y)
+    wide = sosfiltfilt(band_sos(1.0, 30.0, fs), y)
     widths = np.array([_qrs_width(wide, int(p), fs) for p in peaks])
     return Beats(name, peaks / fs, duration, missing, False, widths, np.zeros(len(peaks)))
 
@@ -144,7 +144,7 @@ def pulse_beats(name: str, x: npt.ArrayLike, fs: float) -> Beats:
     flat = spread < minimum or missing > 0.5 or saturated(y)
     if flat or len(y) < int(fs):
         return Beats(name, np.empty(0), duration, missing, True, np.empty(0), np.empty(0))
-    band = sosfiltfilt(_band(0.5, 8.0, fs), y)
+    band = sosfiltfilt(band_sos(0.5, 8.0, fs), y)
     prominence = 0.35 * float(np.percentile(band, 95) - np.percentile(band, 5))
     peaks, _ = find_peaks(band, prominence=prominence, distance=int(0.3 * fs))
     return Beats(name, peaks / fs, duration, missing, False, np.zeros(len(peaks)), _rises(band, peaks, fs))
@@ -253,7 +253,7 @@ def usual_beat_gap(
     start = n - int(recent_s * fs)
     if h < 2 or start - h < 0:
         return None
-    wave = sosfiltfilt(_band(1.0, 30.0, fs), y)
+    wave = sosfiltfilt(band_sos(1.0, 30.0, fs), y)
     limit = n - int(baseline_end_s * fs)
     centres = [round(t * fs) for t in beats.times]
     centres = [c for c in centres if h <= c < limit - h]
@@ -265,10 +265,10 @@ def usual_beat_gap(
     if spread <= 0:
         return None
     unit = (template - template.mean()) / spread
-    seg_corr, _ = _correlations(segments, unit)
+    seg_corr, _ = correlations(segments, unit)
     if float(np.median(seg_corr)) < TEMPLATE_CONSISTENCY:
         return None
-    corr, sd = _correlations(np.lib.stride_tricks.sliding_window_view(wave[start - h :], 2 * h), unit)
+    corr, sd = correlations(np.lib.stride_tricks.sliding_window_view(wave[start - h :], 2 * h), unit)
     size = sd / spread
     alike = (corr > MATCH_CORRELATION) & (size > MATCH_AMPLITUDE[0]) & (size < MATCH_AMPLITUDE[1])
     matches, _ = find_peaks(np.where(alike, corr, 0.0), distance=max(1, int(0.2 * fs)))
@@ -277,7 +277,7 @@ def usual_beat_gap(
     return Stretch(float(edges[i]), float(edges[i + 1]))
 
 
-def _correlations(rows: FloatArray, unit: FloatArray) -> tuple[FloatArray, FloatArray]:
+def correlations(rows: FloatArray, unit: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Normalised correlation of each row with a zero-mean, unit-spread template, and each row's spread."""
     sd = rows.std(axis=1)
     corr = ((rows - rows.mean(axis=1, keepdims=True)) @ unit) / len(unit) / np.maximum(sd, 1e-12)
