@@ -81,6 +81,8 @@ def test_false_vt_with_the_usual_qrs_recurring_on_two_leads_is_held_back_with_it
         ("a103l", "lead II shows a QRS at least every"),  # one regular lead contradicts a standstill
         ("f120s", "a pulse at least every"),  # an irregular but frequent pulse contradicts VF
         ("t384s", "steady at 91/min, as lead V"),  # a steady pulse that one lead counts alike
+        ("v401l", "leads II and V no longer show the same beats"),  # artefact on lead V alone
+        ("v551l", "leads II and V no longer show the same beats"),  # ... and on a fast rhythm
     ],
 )
 def test_false_alarms_are_held_back_by_the_witness_that_contradicts_them(shared_data, record, reason):
@@ -121,6 +123,13 @@ def test_a_true_vt_whose_complexes_repeat_where_the_usual_qrs_vanished_is_sounde
     assert "a run of alike beats at" in verdict.reason
     assert "in place of the usual beats on II and V" in verdict.reason
     assert verdict.evidence["run likeness"] >= 0.9
+
+
+def test_leads_that_agreed_before_and_disagree_now_never_hold_back_a_true_vt(shared_data):
+    # a VT moves every lead at once: the leads of each true VT here keep agreeing (lowest 0.64)
+    for name in _labelled(shared_data, "v", True, 60):
+        kind, signals, _ = _record(shared_data, name)
+        assert "no longer show the same beats" not in verify_alarm(kind, signals, FS).reason, name
 
 
 def test_no_ventricular_run_in_noise_a_sinus_rhythm_or_a_short_window(shared_data):

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 from wardwatch.app.verify.alarm_types import ArrhythmiaType, Verdict
+from wardwatch.app.verify.leads import best_agreement
 from wardwatch.app.verify.runs import VentricularRun, ventricular_run
 from wardwatch.app.verify.waves import (
     ECG_NAMES,
@@ -47,6 +48,10 @@ VT_PULSE_CV = 0.15
 # A channel beating within this fraction of a ventricular run's rate is beating with the run (a pulse: the
 # run perfusing; a lead: the run itself), so it is no witness against it.
 RUN_PACE_MATCH = 0.15
+# Two leads whose activity coincided before (correlation of their envelopes) and no longer does over the
+# event's seconds see something that is not the heart: every beat moves all leads at once.
+LEADS_AGREED = 0.6
+LEADS_DISAGREE = 0.5
 # The patient's usual QRS (learned before the last BASELINE_END_S) searched for in the last RECENT_S.
 BASELINE_END_S = 16.0
 RECENT_S = 12.0
@@ -263,6 +268,24 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
                     f"{stretch.length:.1f} s where the ECG changed",
                     evidence,
                 )
+        agreement = best_agreement(ecg, signals, fs, EVENT_S, BASELINE_END_S)
+        if agreement is not None:
+            evidence["lead agreement"] = round(agreement.recent, 3)
+            evidence["lead agreement before"] = round(agreement.before, 3)
+        if (
+            run is None
+            and agreement is not None
+            and agreement.before >= LEADS_AGREED
+            and agreement.recent < LEADS_DISAGREE
+        ):
+            a, b = agreement.leads
+            return Verdict(
+                kind,
+                False,
+                f"VT not confirmed: leads {a} and {b} no longer show the same beats (artefact on one "
+                "lead; a VT shows on all leads at once)",
+                evidence,
+            )
         # beats counted by the QRS detector say no fast run, unless the wave itself repeats a new complex
         # beat after beat (broad complexes are what a detector tuned on narrow ones misses)
         if (
