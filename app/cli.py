@@ -10,7 +10,9 @@ import datetime as dt
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from importlib.metadata import entry_points, version
@@ -22,6 +24,7 @@ from wardwatch.app.clock import ScaledClock
 from wardwatch.app.config import LoadedConfig, StationConfig, apply_overrides, load_config, resolve_data_dir
 from wardwatch.app.domain import TechnicalKind
 from wardwatch.app.logs import setup_logging
+from wardwatch.app.run_marker import RunMarker, notice
 from wardwatch.app.station import BedSetup, Station, StationSetup
 from wardwatch.devices.base import SourceError
 from wardwatch.devices.decoded import DecodeError
@@ -35,6 +38,7 @@ EXIT_USAGE = 2
 EXIT_SOURCE = 3
 EXIT_NO_FRONTEND = 4
 
+RESTART_NOTICE_S = 600.0  # "Station restarted" stays up this long: long enough for the ward to see it
 NOTICE = "WardWatch is not a certified medical device; do not use it for patient care decisions."
 
 
@@ -237,6 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     info = sub.add_parser("info", help="print versions and paths for IT")
     _common(info, suppress=True)
+
+    watchdog = sub.add_parser(
+        "watchdog",
+        help="run the station and start it again within seconds if it dies (kiosk autostart)",
+        description="Everything after -- is passed to the station, e.g. 'wardwatch watchdog -- --kiosk'.",
+    )
+    watchdog.add_argument("station_args", nargs=argparse.REMAINDER, help="-- then the station's arguments")
     return parser
 
 
@@ -316,6 +327,24 @@ def start_record(station: Station, args: argparse.Namespace, config: StationConf
         return None, [f"Not recording: {exc} Monitoring and alarms go on."]
 
 
+def begin_run(station: Station, config: StationConfig) -> tuple[RunMarker, list[str]]:
+    """Claim the data dir's run marker; when the last run left it behind (a crash, a kill, the power),
+    raise "Station restarted" for a while and say so."""
+    marker = RunMarker(resolve_data_dir(config))
+    previous = marker.begin()
+    if previous is None:
+        return marker, []
+    text = notice(previous, time.time())
+    log.warning("%s", text)
+    station.station_condition(TechnicalKind.STATION_RESTARTED, True, text)
+    clear = threading.Timer(
+        RESTART_NOTICE_S, station.station_condition, (TechnicalKind.STATION_RESTARTED, False, text)
+    )
+    clear.daemon = True
+    clear.start()
+    return marker, [text]
+
+
 # -- commands -----------------------------------------------------------------------------------------
 def has_display() -> bool:
     """A window can be shown: an X or Wayland display, or a Qt platform chosen explicitly."""
@@ -333,17 +362,21 @@ def cmd_gui(args: argparse.Namespace) -> int:
         log.warning("%s", message)
     station = make_station(loaded.config, args.replay, args.beds is not None)
     record, problems = start_record(station, args, loaded.config)
+    marker: RunMarker | None = None
     try:
+        marker, restarted = begin_run(station, loaded.config)
         return int(
             frontend().run_gui(
                 station,
                 loaded.config.display_fps,
-                [*loaded.messages, *problems],
+                [*loaded.messages, *problems, *restarted],
                 kiosk=args.kiosk,
                 quit_after=getattr(args, "quit_after", None),
             )
         )
     finally:
+        if marker is not None:
+            marker.end()
         if record is not None:
             record.close()
 
@@ -364,9 +397,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     record, problems = start_record(station, args, loaded.config)
     for message in problems:
         print(message, file=sys.stderr)
+    marker: RunMarker | None = None
     try:
+        marker, restarted = begin_run(station, loaded.config)
+        for message in restarted:
+            print(message, flush=True)
         return run_headless(station, args.duration, sys.stdout)
     finally:
+        if marker is not None:
+            marker.end()
         if record is not None:
             record.close()
 
@@ -590,10 +629,16 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = bool(os.environ.get("WARDWATCH_DEBUG"))
+    # a service manager's stop (SIGTERM) takes the same clean way out as Ctrl+C, from the first moment
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         data_dir = getattr(args, "data_dir", None)
         setup_logging(data_dir, verbose=debug)
@@ -613,6 +658,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_export(args)
         if args.command in ("backup", "restore"):
             return cmd_backup(args)
+        if args.command == "watchdog":
+            from wardwatch.app.watchdog import watch
+
+            station_args = list(args.station_args)
+            if station_args[:1] == ["--"]:
+                station_args = station_args[1:]
+            return watch(station_args, sys.stdout)
         return cmd_gui(args)
     except CliError as exc:
         print(f"wardwatch: {exc}", file=sys.stderr)

@@ -70,6 +70,7 @@ class TechnicalKind(StrEnum):
     SOURCE_FAILED = "source_failed"
     DATA_ERROR = "data_error"
     RECORDING_STOPPED = "recording_stopped"  # station-wide: the encrypted record cannot be written
+    STATION_RESTARTED = "station_restarted"  # station-wide: the last run ended without a clean stop
 
 
 TECHNICAL_TEXT: dict[TechnicalKind, str] = {
@@ -82,6 +83,7 @@ TECHNICAL_TEXT: dict[TechnicalKind, str] = {
     TechnicalKind.SOURCE_FAILED: "Source failed",
     TechnicalKind.DATA_ERROR: "Data error",
     TechnicalKind.RECORDING_STOPPED: "Recording stopped",
+    TechnicalKind.STATION_RESTARTED: "Station restarted",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 from typing import TextIO
@@ -28,6 +29,8 @@ def summary_line(station: Station, station_elapsed: float, wall_elapsed: float, 
 def run_headless(station: Station, duration: float | None, out: TextIO) -> int:
     proc = psutil.Process()
     stop = threading.Event()
+    # a service manager's stop (SIGTERM) is a clean stop, not a crash
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     clock = station.clock
     station.start()
     t0 = clock.now()
@@ -52,5 +55,6 @@ def run_headless(station: Station, duration: float | None, out: TextIO) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         station.stop()
     return 0

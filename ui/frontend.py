@@ -125,8 +125,10 @@ def run_gui(
         box.show()
     if quit_after is not None:
         QTimer.singleShot(int(quit_after * 1000), app.quit)
-    # Ctrl+C in the terminal closes the station cleanly (Qt would otherwise swallow SIGINT).
+    # Ctrl+C in the terminal, and a service manager's stop (SIGTERM), close the station cleanly: Qt
+    # would otherwise swallow SIGINT, and SIGTERM would end it as a crash ("Station restarted" next time).
     signal.signal(signal.SIGINT, lambda *_: app.quit())
+    signal.signal(signal.SIGTERM, lambda *_: app.quit())
     keepalive = QTimer()
     keepalive.start(250)
     keepalive.timeout.connect(lambda: None)
