@@ -26,6 +26,7 @@ _VALIDITY = {
 _KNOWN = {int(c) for c in MdcCode}
 MDC_TEMP = 150344  # generic temperature: a patch thermometer or a monitor's "Temp" is the body's
 BATTERY = 67996  # MDC_ATTR_VAL_BATT_CHARGE
+MICRO_VOLT = 4 * 65536 + 0x10B3  # MDC_DIM_MICRO_VOLT
 LOW_BATTERY_PERCENT = 20.0
 BATTERY_OK_PERCENT = 25.0  # hysteresis, so a level wobbling at 20 % does not flap the alarm
 
@@ -50,7 +51,8 @@ class Delivery:
     """Per-source state: where each wave's last block ended, whether the sensor is off, the battery."""
 
     bed: str
-    source_label: str
+    source_label: str  # on every observation
+    event_label: str = ""  # the detail of its technical events ("nonin sensor"); default source_label
     wave_end: dict[MdcCode, float] = field(default_factory=dict)
     conditions: dict[TechnicalKind, bool] = field(default_factory=dict)
     battery_percent: float | None = None
@@ -82,7 +84,7 @@ class Delivery:
         assert v.samples is not None and v.rate_hz is not None
         samples = np.asarray(v.samples, np.float32)
         unit = v.unit
-        if unit == "uV":
+        if unit == "uV" or v.unit_code == MICRO_VOLT:
             samples, unit = samples / np.float32(1000.0), "mV"
         span = len(samples) / v.rate_hz
         # back to back with the previous block unless that would put samples in the future or far in the past
@@ -102,7 +104,9 @@ class Delivery:
         if active == was:
             return
         if active or was is not None:
-            sink.push_event(TechnicalEvent(self.bed, kind, active, now, self.source_label, code))
+            sink.push_event(
+                TechnicalEvent(self.bed, kind, active, now, self.event_label or self.source_label, code)
+            )
         self.conditions[kind] = active
 
     def _battery(self, sink: Sink, v: Decoded, now: float) -> None:
@@ -112,5 +116,5 @@ class Delivery:
         low = v.value <= LOW_BATTERY_PERCENT or (self.battery_low and v.value < BATTERY_OK_PERCENT)
         if low != self.battery_low:
             self.battery_low = low
-            detail = f"{self.source_label} battery {v.value:.0f} %"
+            detail = f"{self.event_label or self.source_label} battery {v.value:.0f} %"
             sink.push_event(TechnicalEvent(self.bed, TechnicalKind.LOW_BATTERY, low, now, detail))

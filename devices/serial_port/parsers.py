@@ -7,12 +7,10 @@ and on every pass of its loop, and when it stops.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
-from wardwatch.app.codes import MdcCode
 from wardwatch.app.domain import LinkState
 from wardwatch.devices import masimo, nonin
 from wardwatch.devices.decoded import Decoded, DecodeError
@@ -98,22 +96,6 @@ class Dialogue(Protocol):
         ...
 
 
-# The station charts body temperature; IntelliVue reports the generic MDC_TEMP (its site is a label).
-_STATION_CODES = {150344: int(MdcCode.TEMP_BODY)}
-_MICROVOLT, _MILLIVOLT = 4 * 65536 + 0x10B3, 4 * 65536 + 0x10B2
-
-
-def _for_station(v: Decoded) -> Decoded:
-    if v.code in _STATION_CODES:
-        return dataclasses.replace(v, code=_STATION_CODES[v.code])
-    if v.samples is not None and v.unit_code == _MICROVOLT:
-        # the station's ECG is in mV
-        return dataclasses.replace(
-            v, samples=tuple(s / 1000.0 for s in v.samples), unit="mV", unit_code=_MILLIVOLT
-        )
-    return v
-
-
 class IntelliVueParser:
     """The IntelliVue session (devices/intellivue/session.py) as a serial dialogue."""
 
@@ -129,7 +111,7 @@ class IntelliVueParser:
         values, errors, replies = self.session.feed(data, self._now())
         self._out += replies
         self.units = self.session.units
-        return [_for_station(v) for v in values], errors
+        return values, errors
 
     def opening(self) -> bytes:
         return self.session.start(self._now())

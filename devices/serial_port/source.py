@@ -15,23 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import threading
 
-import numpy as np
 import serial
 from wardwatch.app.clock import Clock
-from wardwatch.app.codes import MdcCode
 from wardwatch.app.domain import (
     LinkState,
-    Observation,
-    TechnicalEvent,
-    TechnicalKind,
-    Validity,
-    WaveformBlock,
 )
 from wardwatch.devices.base import Sink, ThreadedSource
-from wardwatch.devices.decoded import Decoded, State
+from wardwatch.devices.decoded import Decoded
+from wardwatch.devices.delivery import Delivery
 from wardwatch.devices.link_health import LinkHealth
 from wardwatch.devices.serial_port.parsers import PARSERS, Dialogue, Parser
 
@@ -42,13 +35,6 @@ RETRY_FIRST_S = 0.25
 RETRY_MAX_S = 1.0  # trying to open a port that is not there costs nothing: come back fast
 # A write that cannot go out within this (nobody reading the other end) is a lost port, not a hung thread.
 WRITE_TIMEOUT_S = 1.0
-_VALIDITY = {
-    State.VALID: Validity.VALID,
-    State.QUESTIONABLE: Validity.QUESTIONABLE,
-    State.DEMO: Validity.DEMO,
-    State.CALIBRATING: Validity.CALIBRATION,
-}
-_KNOWN = {int(c) for c in MdcCode}
 
 
 class SerialSource(ThreadedSource):
@@ -60,8 +46,7 @@ class SerialSource(ThreadedSource):
         self.port = port
         self.baud = baud
         self.decode_errors = 0
-        self._sensor_off: bool | None = None
-        self._wave_end: dict[MdcCode, float] = {}
+        self._delivery = Delivery(bed, self.source_id, f"{protocol} sensor")
         self._health = LinkHealth()
         self._shown_loss: float | None = None
 
@@ -145,46 +130,4 @@ class SerialSource(ThreadedSource):
                 self._link(*state)
 
     def _push(self, sink: Sink, values: list[Decoded]) -> None:
-        now = self.clock.now()
-        for v in values:
-            if v.code not in _KNOWN:
-                continue
-            code = MdcCode(v.code)
-            if v.samples is not None and v.rate_hz:
-                self._wave(sink, code, v, now)
-                continue
-            if code is MdcCode.PULS_OXIM_SAT_O2:
-                self._sensor(sink, v.state is State.INVALID, now)
-            validity = _VALIDITY.get(v.state)
-            if v.value is None or validity is None or not math.isfinite(v.value):
-                continue  # no value the device stands by: its technical state says why
-            sink.push_observation(Observation(self.bed, code, v.value, v.unit, now, validity, self.source_id))
-
-    def _wave(self, sink: Sink, code: MdcCode, v: Decoded, now: float) -> None:
-        assert v.samples is not None and v.rate_hz is not None
-        samples = np.asarray(v.samples, np.float32)
-        span = len(samples) / v.rate_hz
-        # back to back with the previous block unless that would put samples in the future or far in the past
-        t0 = self._wave_end.get(code, -math.inf)
-        if not now - span - 0.5 <= t0 <= now - span + 0.05:
-            t0 = now - span
-        self._wave_end[code] = t0 + span
-        if v.state is State.INVALID:
-            samples = np.full_like(samples, np.nan)  # a wave from no sensor is drawn as a gap
-        sink.push_block(WaveformBlock(self.bed, code, samples, v.rate_hz, t0, v.unit, v.label))
-
-    def _sensor(self, sink: Sink, off: bool, now: float) -> None:
-        if off == self._sensor_off:
-            return
-        if off or self._sensor_off is not None:
-            sink.push_event(
-                TechnicalEvent(
-                    self.bed,
-                    TechnicalKind.SENSOR_OFF,
-                    off,
-                    now,
-                    f"{self.protocol} sensor",
-                    MdcCode.PULS_OXIM_SAT_O2,
-                )
-            )
-        self._sensor_off = off
+        self._delivery.push(sink, values, self.clock.now())
