@@ -22,6 +22,7 @@ from typing import Any
 
 from wardwatch.app.clock import ScaledClock
 from wardwatch.app.config import LoadedConfig, StationConfig, apply_overrides, load_config, resolve_data_dir
+from wardwatch.app.diagnostics import device_snapshot
 from wardwatch.app.domain import TechnicalKind
 from wardwatch.app.logs import setup_logging
 from wardwatch.app.run_marker import RunMarker, notice
@@ -242,6 +243,12 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("info", help="print versions and paths for IT")
     _common(info, suppress=True)
 
+    diagnostics = sub.add_parser(
+        "diagnostics", help="bundle logs, versions, config (no secrets) and device status for support"
+    )
+    _common(diagnostics, suppress=True)
+    diagnostics.add_argument("--out", type=Path, required=True, help="the zip file to write")
+
     watchdog = sub.add_parser(
         "watchdog",
         help="run the station and start it again within seconds if it dies (kiosk autostart)",
@@ -330,7 +337,7 @@ def start_record(station: Station, args: argparse.Namespace, config: StationConf
 def begin_run(station: Station, config: StationConfig) -> tuple[RunMarker, list[str]]:
     """Claim the data dir's run marker; when the last run left it behind (a crash, a kill, the power),
     raise "Station restarted" for a while and say so."""
-    marker = RunMarker(resolve_data_dir(config))
+    marker = RunMarker(resolve_data_dir(config), lambda: device_snapshot(station))
     previous = marker.begin()
     if previous is None:
         return marker, []
@@ -629,6 +636,16 @@ def cmd_info(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_diagnostics(args: argparse.Namespace) -> int:
+    from wardwatch.app.diagnostics import bundle
+
+    if args.out.exists():
+        raise CliError(f"{args.out} already exists; choose another name")
+    names = bundle(args.out, _load(args), getattr(args, "data_dir", None))
+    print(f"wrote {args.out} ({len(names)} files): {', '.join(names)}")
+    return EXIT_OK
+
+
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -658,6 +675,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_export(args)
         if args.command in ("backup", "restore"):
             return cmd_backup(args)
+        if args.command == "diagnostics":
+            return cmd_diagnostics(args)
         if args.command == "watchdog":
             from wardwatch.app.watchdog import watch
 

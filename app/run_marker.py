@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,8 +56,10 @@ def _alive(pid: int) -> bool:
 
 class RunMarker:
     # wall-clock times: what IT compares with the system log, whatever speed a test station runs at
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, status: Callable[[], list[dict[str, object]]] | None = None) -> None:
         self.path = folder / MARKER_NAME
+        # what the devices say, kept with the heartbeat for `wardwatch diagnostics` (no patient data)
+        self._status = status
         self._started = time.time()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -102,7 +105,13 @@ class RunMarker:
             return PreviousRun(-1, stamp, stamp)
 
     def _write(self) -> None:
-        body = json.dumps({"pid": os.getpid(), "started": self._started, "alive": time.time()})
+        state: dict[str, object] = {"pid": os.getpid(), "started": self._started, "alive": time.time()}
+        if self._status is not None:
+            try:
+                state["devices"] = self._status()
+            except Exception as exc:  # a status that cannot be read must not stop the heartbeat
+                state["devices"] = f"unavailable ({type(exc).__name__})"
+        body = json.dumps(state)
         tmp = self.path.with_name(self.path.name + ".tmp")
         tmp.write_text(body, "utf-8")
         os.replace(tmp, self.path)
