@@ -9,7 +9,7 @@ from wardwatch.app.alarms.arrhythmia import analyse_window
 from wardwatch.app.alarms.model import Priority
 from wardwatch.app.alarms.settings import default_settings
 from wardwatch.app.codes import MdcCode
-from wardwatch.app.verify import ArrhythmiaType, detect_arrhythmias, verify_alarm
+from wardwatch.app.verify import ArrhythmiaType, decide, detect_arrhythmias, verify_alarm
 from wardwatch.app.verify.evaluation import alarm_type_of
 from wardwatch.app.verify.runs import ventricular_run
 from wardwatch.app.verify.waves import ecg_beats, usual_beat_gap
@@ -83,6 +83,8 @@ def test_false_vt_with_the_usual_qrs_recurring_on_two_leads_is_held_back_with_it
         ("t384s", "steady at 91/min, as lead V"),  # a steady pulse that one lead counts alike
         ("v401l", "leads II and V no longer show the same beats"),  # artefact on lead V alone
         ("v551l", "leads II and V no longer show the same beats"),  # ... and on a fast rhythm
+        ("v337l", "lead II, the only lead showing the heart's beats, shows the patient's usual narrow QRS"),
+        ("v155l", "lead II, the only lead showing the heart's beats"),  # lead V flat
     ],
 )
 def test_false_alarms_are_held_back_by_the_witness_that_contradicts_them(shared_data, record, reason):
@@ -130,6 +132,19 @@ def test_leads_that_agreed_before_and_disagree_now_never_hold_back_a_true_vt(sha
     for name in _labelled(shared_data, "v", True, 60):
         kind, signals, _ = _record(shared_data, name)
         assert "no longer show the same beats" not in verify_alarm(kind, signals, FS).reason, name
+
+
+def test_a_lone_lead_never_holds_back_a_true_vt_even_when_its_usual_beat_is_broad(shared_data, monkeypatch):
+    for name in _labelled(shared_data, "v", True, 60):
+        kind, signals, _ = _record(shared_data, name)
+        assert "the only lead showing" not in verify_alarm(kind, signals, FS).reason, name
+    # v143l: lead V never matched lead II, whose "usual" beat is a broad one recurring every 1.5 s: the
+    # ventricular rhythm itself, no witness against VT even were no run of new beats seen and the limit
+    # on the usual beat's absence a little looser than 1.5 s
+    monkeypatch.setattr(decide, "ventricular_run", lambda *_: None)
+    monkeypatch.setattr(decide, "VT_USUAL_GAP_S", 2.0)
+    kind, signals, truth = _record(shared_data, "v143l")
+    assert truth and verify_alarm(kind, signals, FS).sound
 
 
 def test_no_ventricular_run_in_noise_a_sinus_rhythm_or_a_short_window(shared_data):

@@ -16,8 +16,14 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 from wardwatch.app.verify.alarm_types import ArrhythmiaType, Verdict
-from wardwatch.app.verify.leads import best_agreement
-from wardwatch.app.verify.runs import VentricularRun, ventricular_run
+from wardwatch.app.verify.leads import LeadAgreement, agreements, best_agreement, never_agreed
+from wardwatch.app.verify.runs import (
+    VentricularRun,
+    ecg_wave,
+    longest_absence,
+    usual_complex,
+    ventricular_run,
+)
 from wardwatch.app.verify.waves import (
     ECG_NAMES,
     PULSE_NAMES,
@@ -52,6 +58,8 @@ RUN_PACE_MATCH = 0.15
 # event's seconds see something that is not the heart: every beat moves all leads at once.
 LEADS_AGREED = 0.6
 LEADS_DISAGREE = 0.5
+# A lead whose activity never matched another lead's (as different as unrelated signals) is no witness.
+LEADS_NEVER_AGREED = 0.4
 # The patient's usual QRS (learned before the last BASELINE_END_S) searched for in the last RECENT_S.
 BASELINE_END_S = 16.0
 RECENT_S = 12.0
@@ -114,6 +122,31 @@ def _usual_beats_text(gaps: Mapping[str, Stretch]) -> str:
 def _kept_pace(pulses: list[Beats], stretch: Stretch) -> Beats | None:
     """The first pulse channel that kept the patient's usual pace and strength through `stretch`."""
     return next((b for b in pulses if pulse_kept_pace(b, stretch, BASELINE_END_S)), None)
+
+
+def _lone_witness(
+    ecg: list[Beats], pairs: list[LeadAgreement], signals: Mapping[str, npt.ArrayLike], fs: float
+) -> tuple[str, float] | None:
+    """(lead, longest absence of its usual complex) when a single lead speaks for the heart — the only
+    usable one, or the only one with a consistent usual beat among leads that never showed the same
+    beats as each other (the others record noise, not the heart) — and shows that beat often enough to
+    leave no room for five other beats (VT_USUAL_GAP_S)."""
+    usable = [b for b in ecg if not b.flat and b.missing <= 0.05]
+    if not usable or (
+        len(usable) > 1
+        and (not pairs or not all(never_agreed(pairs, b.name, LEADS_NEVER_AGREED) for b in usable))
+    ):
+        return None
+    found = [(b, u) for b in usable if (u := usual_complex(b, ecg_wave(signals[b.name], fs), fs)) is not None]
+    if len(found) != 1:
+        return None
+    lead, usual = found[0]
+    # a broad usual beat may be a ventricular rhythm already under way: then it is no witness against VT
+    baseline = lead.widths[lead.times < lead.duration - BASELINE_END_S]
+    if not len(baseline) or float(np.median(baseline)) >= VT_WIDE_S:
+        return None
+    absence = longest_absence(usual, lead.duration - RECENT_S, lead.duration)
+    return (lead.name, absence) if absence <= VT_USUAL_GAP_S else None
 
 
 def _keeps_run_pace(run: VentricularRun | None, beats: Beats, since: float) -> bool:
@@ -268,7 +301,8 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
                     f"{stretch.length:.1f} s where the ECG changed",
                     evidence,
                 )
-        agreement = best_agreement(ecg, signals, fs, EVENT_S, BASELINE_END_S)
+        pairs = agreements(ecg, signals, fs, EVENT_S, BASELINE_END_S)
+        agreement = best_agreement(pairs)
         if agreement is not None:
             evidence["lead agreement"] = round(agreement.recent, 3)
             evidence["lead agreement before"] = round(agreement.before, 3)
@@ -284,6 +318,16 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
                 False,
                 f"VT not confirmed: leads {a} and {b} no longer show the same beats (artefact on one "
                 "lead; a VT shows on all leads at once)",
+                evidence,
+            )
+        if run is None and (lone := _lone_witness(ecg, pairs, signals, fs)) is not None:
+            name, absence = lone
+            evidence["usual QRS longest gap s"] = round(absence, 2)
+            return Verdict(
+                kind,
+                False,
+                f"VT not confirmed: lead {name}, the only lead showing the heart's beats, shows the "
+                f"patient's usual narrow QRS at least every {absence:.1f} s",
                 evidence,
             )
         # beats counted by the QRS detector say no fast run, unless the wave itself repeats a new complex

@@ -43,27 +43,39 @@ def _correlation(a: FloatArray, b: FloatArray) -> float:
     return float(np.corrcoef(a, b)[0, 1])
 
 
-def best_agreement(
+def agreements(
     ecg: Sequence[Beats],
     signals: Mapping[str, npt.ArrayLike],
     fs: float,
     recent_s: float,
     baseline_end_s: float,
-) -> LeadAgreement | None:
-    """The best-agreeing pair of usable leads over the last `recent_s` (their agreement before the last
-    `baseline_end_s` alongside), or None with fewer than two usable leads or too short a window."""
+) -> list[LeadAgreement]:
+    """Every pair of usable leads: their agreement over the last `recent_s` and before the last
+    `baseline_end_s` (empty with fewer than two usable leads or too short a window)."""
     usable = [b for b in ecg if not b.flat and b.missing <= 0.05]
     if len(usable) < 2:
-        return None
+        return []
     envelopes = {b.name: activity(signals[b.name], fs) for b in usable}
     n = min(len(e) for e in envelopes.values())
     recent, limit = int(recent_s * fs), n - int(baseline_end_s * fs)
-    if n < recent or limit < int(recent_s * fs):
-        return None
+    if n < recent or limit < recent:
+        return []
     pairs = []
     for a, b in combinations(envelopes, 2):
         ea, eb = envelopes[a][:n], envelopes[b][:n]
         now = _correlation(ea[-recent:], eb[-recent:])
         if np.isfinite(now):
             pairs.append(LeadAgreement((a, b), now, _correlation(ea[:limit], eb[:limit])))
+    return pairs
+
+
+def best_agreement(pairs: Sequence[LeadAgreement]) -> LeadAgreement | None:
+    """The pair of leads that agree best over the recent seconds."""
     return max(pairs, key=lambda p: p.recent, default=None)
+
+
+def never_agreed(pairs: Sequence[LeadAgreement], lead: str, below: float) -> bool:
+    """Whether `lead`'s activity matched no other lead's before the recent seconds: it has not been
+    showing the heart's beats (a loose or misplaced electrode, a noisy cable), so it is no witness."""
+    mine = [p.before for p in pairs if lead in p.leads and np.isfinite(p.before)]
+    return bool(mine) and max(mine) < below

@@ -73,7 +73,8 @@ class VentricularRun:
     vanished_s: float  # how long the usual complex was absent on all of them, seconds
 
 
-def _wave(x: npt.ArrayLike, fs: float) -> FloatArray:
+def ecg_wave(x: npt.ArrayLike, fs: float) -> FloatArray:
+    """The lead at 1-30 Hz, the band where complexes differ in shape (no wander, no mains)."""
     y, _ = fill_gaps(x)
     return sosfiltfilt(band_sos(1.0, 30.0, fs), y)
 
@@ -109,6 +110,13 @@ def usual_complex(beats: Beats, wave: FloatArray, fs: float) -> UsualComplex | N
     found, _ = find_peaks(np.where(alike, corr, 0.0), distance=max(1, int(0.2 * fs)))
     interval = float(np.median(np.diff(centres))) / fs
     return UsualComplex(beats.name, (start + found) / fs, interval)
+
+
+def longest_absence(usual: UsualComplex, since: float, end: float) -> float:
+    """The longest stretch from `since` to `end` (seconds from the window's start) without the usual
+    complex."""
+    t = usual.times[(usual.times >= since) & (usual.times <= end)]
+    return float(np.max(np.diff(np.concatenate(([since], t, [end])))))
 
 
 def vanished(usual: Sequence[UsualComplex], n: int, fs: float) -> npt.NDArray[np.bool_]:
@@ -173,7 +181,7 @@ def ventricular_run(
     usable = [b for b in ecg if not b.flat and b.missing <= 0.05]
     if not usable:
         return None
-    waves = {b.name: _wave(signals[b.name], fs) for b in usable}
+    waves = {b.name: ecg_wave(signals[b.name], fs) for b in usable}
     n = len(next(iter(waves.values())))
     if n < int(RUN_RECENT_S * fs):
         return None
