@@ -29,6 +29,7 @@ from wardwatch.storage.errors import (
     KeyMissingError,
     LockedError,
     MigrationError,
+    NewerSchemaError,
     RecordError,
     WrongKeyError,
 )
@@ -190,6 +191,13 @@ def backup_before_upgrade(engine: Engine, key: DatabaseKey, path: Path, before: 
     return dest
 
 
+def known_revision(revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except Exception:  # alembic's own "can't locate revision"
+        return False
+
+
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -236,6 +244,8 @@ def _migrate(engine: Engine, key: DatabaseKey, path: Path, existed: bool) -> Non
     before, head = current_revision(engine), head_revision()
     if before == head:
         return
+    if before is not None and not known_revision(before):
+        raise NewerSchemaError(str(path), before, head)
     backup = None
     if existed and before is not None and head is not None:
         backup = backup_before_upgrade(engine, key, path, before, head)

@@ -81,3 +81,16 @@ class MigrationError(RecordError):
             f"({detail}). It was left as it was, still readable by the previous version of WardWatch; "
             f"a backup made just before is at {backup}."
         )
+
+
+class NewerSchemaError(RecordError):
+    """The database was written by a newer WardWatch (after a rollback of the program)."""
+
+    exit_code = 19
+
+    def __init__(self, database: str, found: str, known: str | None) -> None:
+        super().__init__(
+            f"the database {database} has schema {found}, written by a newer WardWatch; this version knows "
+            f"schemas up to {known}. It was left untouched: start the newer version, or restore the backup "
+            "that version made before its upgrade (in backups/ beside the database)."
+        )

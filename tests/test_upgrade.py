@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from wardwatch.storage import database
 from wardwatch.storage.database import current_revision, head_revision, make_engine, open_record
-from wardwatch.storage.errors import MigrationError
+from wardwatch.storage.errors import MigrationError, NewerSchemaError
 from wardwatch.storage.keys import DatabaseKey, read_key_file, write_key_file
 
 ALARM_ROW = (
@@ -131,3 +131,15 @@ def downgrade():
         engine.dispose()
     # and it is not locked: the previous version (or this one, fixed) opens it again
     open_record(tmp_path / "data", key_file=key_file).close()
+
+
+def test_a_database_from_a_newer_version_is_refused_untouched_after_a_rollback(tmp_path, key_file):
+    path = make_old_database(tmp_path / "data", key_file, revision=str(head_revision()))
+    engine = make_engine(path, read_key_file(key_file))
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0999'")
+    engine.dispose()
+    with pytest.raises(NewerSchemaError, match="newer WardWatch"):
+        open_record(tmp_path / "data", key_file=key_file)
+    assert not (tmp_path / "data" / database.BACKUP_DIR).exists()
+    assert alarm_rows(path, key_file) == [("bed04", "hr_high", "HR 142 > 120")]
