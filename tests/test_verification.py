@@ -85,6 +85,7 @@ def test_false_vt_with_the_usual_qrs_recurring_on_two_leads_is_held_back_with_it
         ("v551l", "leads II and V no longer show the same beats"),  # ... and on a fast rhythm
         ("v337l", "lead II, the only lead showing the heart's beats, shows the patient's usual narrow QRS"),
         ("v155l", "lead II, the only lead showing the heart's beats"),  # lead V flat
+        ("v459l", "lead III shows the patient's usual narrow QRS at least every 1.2 s and never faster"),
     ],
 )
 def test_false_alarms_are_held_back_by_the_witness_that_contradicts_them(shared_data, record, reason):
@@ -145,6 +146,15 @@ def test_a_lone_lead_never_holds_back_a_true_vt_even_when_its_usual_beat_is_broa
     monkeypatch.setattr(decide, "VT_USUAL_GAP_S", 2.0)
     kind, signals, truth = _record(shared_data, "v143l")
     assert truth and verify_alarm(kind, signals, FS).sound
+
+
+def test_a_lead_calm_at_its_usual_beat_never_holds_back_a_true_vt(shared_data, monkeypatch):
+    # a VT's beats on a lead either resemble the usual one (and come faster than 100/min) or not (and
+    # leave it absent for longer than 1.5 s): on every lead of every true VT here, one or the other
+    monkeypatch.setattr(decide, "ventricular_run", lambda *_: None)
+    for name in _labelled(shared_data, "v", True, 60):
+        kind, signals, _ = _record(shared_data, name)
+        assert "never faster than" not in verify_alarm(kind, signals, FS).reason, name
 
 
 def test_no_ventricular_run_in_noise_a_sinus_rhythm_or_a_short_window(shared_data):

@@ -18,6 +18,7 @@ import numpy.typing as npt
 from wardwatch.app.verify.alarm_types import ArrhythmiaType, Verdict
 from wardwatch.app.verify.leads import LeadAgreement, agreements, best_agreement, never_agreed
 from wardwatch.app.verify.runs import (
+    UsualComplex,
     VentricularRun,
     ecg_wave,
     longest_absence,
@@ -66,6 +67,8 @@ RECENT_S = 12.0
 # Five ventricular beats at up to 200/min between two usual ones span six intervals, at least 1.8 s:
 # usual complexes never further apart than this on every lead leave no room for such a run.
 VT_USUAL_GAP_S = 1.5
+# The usual complex never recurring sooner than this (100/min) leaves no beat of a VT on the lead either.
+VT_USUAL_MIN_INTERVAL_S = 0.6
 # One ECG lead alone may contradict an asystole when it beats this often and this regularly.
 ASYSTOLE_LEAD_GAP_S = 1.5
 ASYSTOLE_LEAD_CV = 0.35
@@ -124,6 +127,35 @@ def _kept_pace(pulses: list[Beats], stretch: Stretch) -> Beats | None:
     return next((b for b in pulses if pulse_kept_pace(b, stretch, BASELINE_END_S)), None)
 
 
+def _narrow_usual(lead: Beats, signals: Mapping[str, npt.ArrayLike], fs: float) -> UsualComplex | None:
+    """The lead's usual complex when it is a narrow one: a broad usual beat may be a ventricular rhythm
+    already under way, no witness against VT."""
+    baseline = lead.widths[lead.times < lead.duration - BASELINE_END_S]
+    if not len(baseline) or float(np.median(baseline)) >= VT_WIDE_S:
+        return None
+    return usual_complex(lead, ecg_wave(signals[lead.name], fs), fs)
+
+
+def _calm_lead(ecg: list[Beats], signals: Mapping[str, npt.ArrayLike], fs: float) -> tuple[str, float] | None:
+    """(lead, longest absence of its usual complex) for a lead whose usual narrow complex recurs through the
+    last RECENT_S never more than VT_USUAL_GAP_S apart and never closer than VT_USUAL_MIN_INTERVAL_S: VT
+    beats resembling the usual one on this lead would come closer, unlike it they would leave a longer
+    absence, and a VT shows on every lead."""
+    for lead in ecg:
+        if lead.flat or lead.missing > 0.05 or (usual := _narrow_usual(lead, signals, fs)) is None:
+            continue
+        since = lead.duration - RECENT_S
+        times = usual.times[usual.times >= since]
+        absence = longest_absence(usual, since, lead.duration)
+        if (
+            len(times) >= 2
+            and absence <= VT_USUAL_GAP_S
+            and float(np.diff(times).min()) >= VT_USUAL_MIN_INTERVAL_S
+        ):
+            return lead.name, absence
+    return None
+
+
 def _lone_witness(
     ecg: list[Beats], pairs: list[LeadAgreement], signals: Mapping[str, npt.ArrayLike], fs: float
 ) -> tuple[str, float] | None:
@@ -137,14 +169,10 @@ def _lone_witness(
         and (not pairs or not all(never_agreed(pairs, b.name, LEADS_NEVER_AGREED) for b in usable))
     ):
         return None
-    found = [(b, u) for b in usable if (u := usual_complex(b, ecg_wave(signals[b.name], fs), fs)) is not None]
+    found = [(b, u) for b in usable if (u := _narrow_usual(b, signals, fs)) is not None]
     if len(found) != 1:
         return None
     lead, usual = found[0]
-    # a broad usual beat may be a ventricular rhythm already under way: then it is no witness against VT
-    baseline = lead.widths[lead.times < lead.duration - BASELINE_END_S]
-    if not len(baseline) or float(np.median(baseline)) >= VT_WIDE_S:
-        return None
     absence = longest_absence(usual, lead.duration - RECENT_S, lead.duration)
     return (lead.name, absence) if absence <= VT_USUAL_GAP_S else None
 
@@ -318,6 +346,16 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
                 False,
                 f"VT not confirmed: leads {a} and {b} no longer show the same beats (artefact on one "
                 "lead; a VT shows on all leads at once)",
+                evidence,
+            )
+        if run is None and (calm := _calm_lead(ecg, signals, fs)) is not None:
+            name, absence = calm
+            evidence["usual QRS longest gap s"] = round(absence, 2)
+            return Verdict(
+                kind,
+                False,
+                f"VT not confirmed: lead {name} shows the patient's usual narrow QRS at least every "
+                f"{absence:.1f} s and never faster than {60.0 / VT_USUAL_MIN_INTERVAL_S:.0f}/min",
                 evidence,
             )
         if run is None and (lone := _lone_witness(ecg, pairs, signals, fs)) is not None:
