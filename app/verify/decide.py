@@ -6,6 +6,12 @@ pulsatile channel (arterial pressure, pleth) beating regularly at a rate that co
 ECG leads agreeing on a normal rhythm. Missing, flat or noisy signals never suppress an alarm, and
 any error lets it through. Margins are looser than the alarm definitions (45/min for a "< 40"
 bradycardia, 120/min for a "> 140" tachycardia), physiology-grounded, not fitted to the records.
+
+A VT is also looked for positively (`runs.py`): five or more alike beats above 100/min where the
+patient's usual beat vanished on every lead. Where there is such a run, a pulse or lead beating at the
+run's own pace, or a QRS detector that missed its broad beats, is no witness against it; where there is
+none, the ECG alone may hold the alarm back — leads that agreed before and no longer show the same
+beats (`leads.py`), or a lead whose usual narrow QRS leaves no room for five other beats.
 """
 
 from __future__ import annotations
