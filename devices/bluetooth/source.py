@@ -42,6 +42,7 @@ BATTERY_POLL_S = 60.0  # for batteries that do not notify
 RSSI_POLL_S = 30.0
 RSSI_LISTEN_S = 2.0
 CONTROL_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 10.0  # a patch that never answers a read must not stall its task for ever
 # Errors a radio, a stack or a patch can throw at us; each means "not now", never "give up".
 LINK_ERRORS = (BleakError, TimeoutError, OSError, EOFError, DecodeError)
 
@@ -60,6 +61,7 @@ class BleSource:
         self._status = DeviceStatus(self.source_id, self.kind, LinkState.STOPPED)
         self._sink: Sink | None = None
         self._future: concurrent.futures.Future[None] | None = None
+        self._stopping = False
         self._health = LinkHealth()
         self._rssi: int | None = None
         self._battery: float | None = None
@@ -77,24 +79,24 @@ class BleSource:
         return self._status
 
     def start(self, sink: Sink) -> None:
+        self._stopping = False
         self._sink = sink
         self._set(LinkState.STARTING, f"looking for {self.address}")
         self._future = self.runtime.submit(self._guarded(sink))
 
     def stop(self) -> None:
+        """Returns at once (the GUI thread may call it): the task disconnects on the loop on its way out,
+        and from now on nothing it still receives reaches the bed, which may already have a new source."""
+        self._stopping = True
         future, self._future = self._future, None
         if future is not None:
-            future.cancel()  # cancels the task on the loop; it disconnects on its way out
-            try:
-                future.result(timeout=CONNECT_TIMEOUT_S)
-            except (concurrent.futures.CancelledError, concurrent.futures.TimeoutError):
-                pass
-            except Exception:
-                log.exception("patch %s did not stop cleanly", self.address)
-        self._set(LinkState.STOPPED, "")
+            future.cancel()
+        self._set(LinkState.STOPPED, "", force=True)
 
     # -- status ---------------------------------------------------------------------------------------
-    def _set(self, state: LinkState, detail: str) -> None:
+    def _set(self, state: LinkState, detail: str, force: bool = False) -> None:
+        if self._stopping and not force:
+            return
         now = self.clock.now()
         self._status = DeviceStatus(
             self.source_id,
@@ -199,7 +201,9 @@ class BleSource:
                 if feed is None:
                     continue
                 if "read" in char.properties and feed.uuid == BATTERY_LEVEL:
-                    self._value(feed, sink, await client.read_gatt_char(char))
+                    self._value(
+                        feed, sink, await asyncio.wait_for(client.read_gatt_char(char), READ_TIMEOUT_S)
+                    )
                 if "notify" in char.properties or "indicate" in char.properties:
                     await client.start_notify(char, self._handler(feed, sink))
                     ecg = ecg or char.uuid == PMD_DATA
@@ -213,6 +217,8 @@ class BleSource:
         return on_value
 
     def _value(self, feed: Feed, sink: Sink, data: bytes | bytearray) -> None:
+        if self._stopping:
+            return
         now = self.clock.now()
         try:
             values = feed.decode(bytes(data))
@@ -269,7 +275,8 @@ class BleSource:
             now = loop.time()
             if poll_battery and now >= next_battery and battery is not None and self._sink is not None:
                 next_battery = now + self.battery_poll_s
-                self._value(FEEDS[BATTERY_LEVEL], self._sink, await client.read_gatt_char(battery))
+                level = await asyncio.wait_for(client.read_gatt_char(battery), READ_TIMEOUT_S)
+                self._value(FEEDS[BATTERY_LEVEL], self._sink, level)
             if now >= next_rssi:
                 next_rssi = now + self.rssi_poll_s
                 # many patches stop advertising while connected: then the last value heard stands
