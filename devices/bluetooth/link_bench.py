@@ -8,9 +8,7 @@ technical alarm, and from the return to the reconnection, the first ECG and the 
 
 from __future__ import annotations
 
-import math
 import time
-from collections.abc import Callable
 
 from wardwatch.app.clock import ScaledClock
 from wardwatch.app.codes import MdcCode
@@ -19,18 +17,10 @@ from wardwatch.app.hub import StreamHub
 from wardwatch.app.supervisor import Supervisor
 from wardwatch.devices.bluetooth.runtime import BleRuntime
 from wardwatch.devices.bluetooth.source import BleSource
+from wardwatch.devices.link_timing import conditions, samples, since
 
 BED = "bed01"
 STRAP = "C1:00:00:00:00:01"
-
-
-def _since(start: float, condition: Callable[[], bool], limit_s: float = 60.0) -> float:
-    """Wait for `condition`; the seconds from `start` (a time.monotonic()) until it held, NaN if never."""
-    while not condition():
-        if time.monotonic() - start > limit_s:
-            return math.nan
-        time.sleep(0.005)
-    return time.monotonic() - start
 
 
 def bench_ble_link(away_s: tuple[float, ...] = (1.0, 10.0, 30.0)) -> dict[str, object]:
@@ -47,13 +37,8 @@ def bench_ble_link(away_s: tuple[float, ...] = (1.0, 10.0, 30.0)) -> dict[str, o
     source = BleSource(STRAP, BED, clock, runtime)
     supervisor = Supervisor(hub, clock, lambda: [BED])
 
-    def conditions() -> set[TechnicalKind]:
-        return {c.kind for c in hub.conditions(BED)}
-
-    def samples() -> int:
-        streams = hub.streams(BED)
-        wave = streams.waves.get(MdcCode.ECG_ELEC_POTL) if streams else None
-        return wave.ring.count if wave else 0
+    def ecg() -> int:
+        return samples(hub, BED, MdcCode.ECG_ELEC_POTL)
 
     runs: list[dict[str, float]] = []
     started = time.monotonic()
@@ -61,22 +46,22 @@ def bench_ble_link(away_s: tuple[float, ...] = (1.0, 10.0, 30.0)) -> dict[str, o
     supervisor.start()
     try:
         first = {
-            "connected_s": round(_since(started, lambda: source.status.state is LinkState.CONNECTED), 2),
-            "first_ecg_s": round(_since(started, lambda: samples() > 0), 2),
+            "connected_s": round(since(started, lambda: source.status.state is LinkState.CONNECTED), 2),
+            "first_ecg_s": round(since(started, lambda: ecg() > 0), 2),
         }
         for away in away_s:
-            _since(time.monotonic(), lambda: samples() > 0 and not conditions())
+            since(time.monotonic(), lambda: ecg() > 0 and not conditions(hub, BED))
             runtime.call(patch.leave())
             left = time.monotonic()
-            to_state = _since(left, lambda: source.status.state is LinkState.DISCONNECTED)
-            to_alarm = _since(left, lambda: TechnicalKind.DISCONNECTED in conditions())
+            to_state = since(left, lambda: source.status.state is LinkState.DISCONNECTED)
+            to_alarm = since(left, lambda: TechnicalKind.DISCONNECTED in conditions(hub, BED))
             time.sleep(max(0.0, away - (time.monotonic() - left)))
-            seen = samples()
+            seen = ecg()
             runtime.call(patch.come_back())
             back = time.monotonic()
-            to_connected = _since(back, lambda: source.status.state is LinkState.CONNECTED)
-            to_data = _since(back, lambda seen=seen: samples() > seen)
-            to_clear = _since(back, lambda: TechnicalKind.DISCONNECTED not in conditions())
+            to_connected = since(back, lambda: source.status.state is LinkState.CONNECTED)
+            to_data = since(back, lambda seen=seen: ecg() > seen)
+            to_clear = since(back, lambda: TechnicalKind.DISCONNECTED not in conditions(hub, BED))
             runs.append(
                 {
                     "away_s": away,

@@ -9,13 +9,11 @@ the reconnection, the first data and the alarm clearing. Linux (pseudo-terminals
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 import threading
 import time
 import tty
-from collections.abc import Callable
 from pathlib import Path
 
 from wardwatch.app.clock import ScaledClock
@@ -24,6 +22,7 @@ from wardwatch.app.domain import LinkState, TechnicalKind
 from wardwatch.app.hub import StreamHub
 from wardwatch.app.supervisor import Supervisor
 from wardwatch.devices.intellivue.emulator import EmulatedIntelliVue, EmulatorThread
+from wardwatch.devices.link_timing import conditions, samples, since
 from wardwatch.devices.samples import SAMPLES
 from wardwatch.devices.serial_port import DEFAULT_BAUD, DEFAULT_BAUDS
 from wardwatch.devices.serial_port.source import SerialSource
@@ -63,15 +62,6 @@ class _Cable:
                 os.write(self.master, data)
 
 
-def _since(start: float, condition: Callable[[], bool], limit_s: float = 30.0) -> float:
-    """Wait for `condition`; the seconds from `start` (a time.monotonic()) until it held, NaN if never."""
-    while not condition():
-        if time.monotonic() - start > limit_s:
-            return math.nan
-        time.sleep(0.005)
-    return time.monotonic() - start
-
-
 def _one_run(away: float, protocol: str) -> dict[str, float]:
     talks = protocol == "intellivue"
     cable = _Cable(
@@ -90,30 +80,22 @@ def _one_run(away: float, protocol: str) -> dict[str, float]:
         while not talks and not stop.wait(1 / 3):  # a packet every third of a second, as the module sends
             cable.write(packet)
 
-    def conditions() -> set[TechnicalKind]:
-        return {c.kind for c in hub.conditions(BED)}
-
-    def samples() -> int:
-        streams = hub.streams(BED)
-        ring = streams.waves.get(wave) if streams else None
-        return ring.ring.count if ring else 0
-
     source.start(hub)
     supervisor.start()
     threading.Thread(target=feed, daemon=True).start()
     try:
-        _since(time.monotonic(), lambda: samples() > 0)
+        since(time.monotonic(), lambda: samples(hub, BED, wave) > 0)
         cable.unplug()
         pulled = time.monotonic()
-        to_state = _since(pulled, lambda: source.status.state is LinkState.DISCONNECTED)
-        to_alarm = _since(pulled, lambda: TechnicalKind.DISCONNECTED in conditions())
+        to_state = since(pulled, lambda: source.status.state is LinkState.DISCONNECTED)
+        to_alarm = since(pulled, lambda: TechnicalKind.DISCONNECTED in conditions(hub, BED))
         time.sleep(max(0.0, away - (time.monotonic() - pulled)))
-        seen = samples()
+        seen = samples(hub, BED, wave)
         cable.plug()
         returned = time.monotonic()
-        to_connected = _since(returned, lambda: source.status.state is LinkState.CONNECTED)
-        to_data = _since(returned, lambda: samples() > seen)
-        to_clear = _since(returned, lambda: TechnicalKind.DISCONNECTED not in conditions())
+        to_connected = since(returned, lambda: source.status.state is LinkState.CONNECTED)
+        to_data = since(returned, lambda: samples(hub, BED, wave) > seen)
+        to_clear = since(returned, lambda: TechnicalKind.DISCONNECTED not in conditions(hub, BED))
     finally:
         stop.set()
         source.stop()
