@@ -186,6 +186,25 @@ def test_failed_connections_are_retried_with_a_growing_pause_reset_by_success(ra
     assert source.retry_s == 0.5
 
 
+def test_an_unforeseen_error_shows_on_the_bed_and_the_patch_is_tried_again(radio: Radio, bed) -> None:
+    working = radio.runtime.backends
+
+    class Broken(working.client):  # type: ignore[misc,name-defined]
+        async def connect(self, pair: bool, **kwargs: object) -> None:
+            raise RuntimeError("a stack doing something new")
+
+    radio.runtime.backends = replace(working, client=Broken)
+    radio.patch(STRAP, "Polar H10 A1B2", "chest-ecg")
+    hub, source = bed(STRAP)
+    source.failure_retry_s = 0.3
+    wait_for(lambda: source.status.state is LinkState.FAILED)
+    assert active(hub, TechnicalKind.SOURCE_FAILED)
+    assert "internal error (RuntimeError)" in source.status.detail
+    radio.runtime.backends = working
+    wait_for(lambda: connected(source))
+    wait_for(lambda: not active(hub, TechnicalKind.SOURCE_FAILED))
+
+
 def test_lost_ecg_frames_show_as_link_loss(radio: Radio, bed) -> None:
     patch = radio.patch(STRAP, "Polar H10 A1B2", "chest-ecg")
     patch.drop_every = 3

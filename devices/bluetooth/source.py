@@ -62,6 +62,7 @@ class BleSource:
         self._sink: Sink | None = None
         self._future: concurrent.futures.Future[None] | None = None
         self._stopping = False
+        self._failed = False  # a SOURCE_FAILED condition is up for this patch
         self._health = LinkHealth()
         self._rssi: int | None = None
         self._battery: float | None = None
@@ -72,6 +73,7 @@ class BleSource:
         self.find_timeout_s = FIND_TIMEOUT_S
         self.battery_poll_s = BATTERY_POLL_S
         self.rssi_poll_s = RSSI_POLL_S
+        self.failure_retry_s = RETRY_MAX_S
 
     # -- Source protocol ----------------------------------------------------------------------------
     @property
@@ -120,16 +122,23 @@ class BleSource:
 
     # -- the patch's task ---------------------------------------------------------------------------
     async def _guarded(self, sink: Sink) -> None:
-        try:
-            await self._run(sink)
-        except Exception as exc:  # a bug here must show on the bed, not end a task nobody watches
-            log.error("patch %s on bed %s failed", self.address, self.bed, exc_info=exc)
-            self._set(LinkState.FAILED, f"internal error ({type(exc).__name__})")
-            sink.push_event(
-                TechnicalEvent(
-                    self.bed, TechnicalKind.SOURCE_FAILED, True, self.clock.now(), "Bluetooth patch"
-                )
-            )
+        # An error nobody foresaw (a stack or a patch doing something new) must show on the bed, and
+        # must not end the watching of that patch for good: it is tried again, like a lost link.
+        while True:
+            try:
+                await self._run(sink)
+            except Exception as exc:
+                log.error("patch %s on bed %s failed", self.address, self.bed, exc_info=exc)
+                wait = self.failure_retry_s
+                self._set(LinkState.FAILED, f"internal error ({type(exc).__name__}), retry in {wait:g} s")
+                if not self._failed:
+                    self._failed = True
+                    sink.push_event(
+                        TechnicalEvent(
+                            self.bed, TechnicalKind.SOURCE_FAILED, True, self.clock.now(), "Bluetooth patch"
+                        )
+                    )
+                await asyncio.sleep(wait)
 
     async def _run(self, sink: Sink) -> None:
         # Listening for a patch costs nothing, so an absent patch is listened for all the time and
@@ -154,6 +163,7 @@ class BleSource:
                 subscribed = True
                 self.retry_s = RETRY_FIRST_S
                 self._connected()
+                self._recovered(sink)
                 log.info("patch %s connected on bed %s", self.address, self.bed)
                 await self._watch(client, lost)
                 log.warning("patch %s link lost", self.address)
@@ -165,6 +175,15 @@ class BleSource:
                 self._set(LinkState.DISCONNECTED, "link lost, listening")
             else:
                 await self._pause("connection failed")
+
+    def _recovered(self, sink: Sink) -> None:
+        if self._failed:
+            self._failed = False
+            sink.push_event(
+                TechnicalEvent(
+                    self.bed, TechnicalKind.SOURCE_FAILED, False, self.clock.now(), "Bluetooth patch"
+                )
+            )
 
     async def _pause(self, detail: str) -> None:
         self._set(LinkState.DISCONNECTED, f"{detail}, retry in {self.retry_s:g} s")
