@@ -11,8 +11,9 @@ from wardwatch.app.alarms.settings import default_settings
 from wardwatch.app.codes import MdcCode
 from wardwatch.app.verify import ArrhythmiaType, decide, detect_arrhythmias, verify_alarm
 from wardwatch.app.verify.evaluation import alarm_type_of
+from wardwatch.app.verify.pulses import MIN_STEPS, converter_steps, usual_pulse_gap
 from wardwatch.app.verify.runs import ventricular_run
-from wardwatch.app.verify.waves import ecg_beats, usual_beat_gap
+from wardwatch.app.verify.waves import ecg_beats, pulse_beats, usual_beat_gap
 from wardwatch.devices.simulator.patient import SimulatedPatient
 
 FS = 250.0
@@ -86,6 +87,12 @@ def test_false_vt_with_the_usual_qrs_recurring_on_two_leads_is_held_back_with_it
         ("v337l", "lead II, the only lead showing the heart's beats, shows the patient's usual narrow QRS"),
         ("v155l", "lead II, the only lead showing the heart's beats"),  # lead V flat
         ("v459l", "lead III shows the patient's usual narrow QRS at least every 1.2 s and never faster"),
+        ("a462s", "PLETH pulsatile at 119/min"),  # the arterial line flushed, the pleth beating on
+        ("a778s", "PLETH shows the patient's usual pulse wave at least every 1.2 s"),  # ECG leads off
+        ("a673l", "PLETH shows the patient's usual pulse wave at least every 2.2 s"),  # both leads moving
+        ("f304s", "VF not confirmed: lead II shows the patient's usual narrow QRS at least every 0.7 s"),
+        ("t383l", "lead II shows the patient's usual QRS never faster than 120/min"),  # T waves counted
+        ("t504s", "lead V shows the patient's usual QRS never faster than 120/min"),  # noise counted
     ],
 )
 def test_false_alarms_are_held_back_by_the_witness_that_contradicts_them(shared_data, record, reason):
@@ -101,6 +108,38 @@ def test_no_witness_holds_back_a_true_asystole_vf_or_tachycardia(shared_data):
         for name in _labelled(shared_data, prefix, True, 100):
             kind, signals, _ = _record(shared_data, name)
             assert verify_alarm(kind, signals, FS).sound, name
+
+
+def test_the_usual_pulse_never_holds_back_a_true_asystole_or_vf_even_with_a_looser_limit(
+    shared_data, monkeypatch
+):
+    # a standstill leaves the usual pulse absent 3.4 s or more here; the limit is 2.5 s
+    monkeypatch.setattr(decide, "STANDSTILL_PULSE_GAP_S", 3.0)
+    for prefix in ("a", "f"):
+        for name in _labelled(shared_data, prefix, True, 100):
+            kind, signals, _ = _record(shared_data, name)
+            assert "usual pulse" not in verify_alarm(kind, signals, FS).reason, name
+
+
+def test_a_pleth_spanning_a_few_converter_steps_shows_no_usual_pulse(shared_data):
+    # a443l, a true asystole: its "pleth" is the converter's last digits toggling at 150/min
+    _, signals, truth = _record(shared_data, "a443l")
+    beats = pulse_beats("PLETH", signals["PLETH"], FS)
+    assert truth and not beats.flat
+    assert converter_steps(np.asarray(signals["PLETH"])) < MIN_STEPS
+    assert usual_pulse_gap(beats, signals["PLETH"], FS, 10.0, 16.0) is None
+
+
+def test_the_calm_usual_qrs_never_holds_back_a_true_tachycardia_even_with_looser_limits(
+    shared_data, monkeypatch
+):
+    # 17 beats above 140/min need 6.9 s; true tachycardias here show their usual QRS either sooner than
+    # 0.46 s or absent 4.1 s or more, beyond the limits of 0.5 s and 3 s
+    monkeypatch.setattr(decide, "TACHY_USUAL_MIN_INTERVAL_S", 0.47)
+    monkeypatch.setattr(decide, "TACHY_USUAL_GAP_S", 4.0)
+    for name in _labelled(shared_data, "t", True, 100):
+        kind, signals, _ = _record(shared_data, name)
+        assert "usual QRS" not in verify_alarm(kind, signals, FS).reason, name
 
 
 def test_the_usual_qrs_witness_never_holds_back_a_true_vt(shared_data):

@@ -12,6 +12,10 @@ patient's usual beat vanished on every lead. Where there is such a run, a pulse 
 run's own pace, or a QRS detector that missed its broad beats, is no witness against it; where there is
 none, the ECG alone may hold the alarm back — leads that agreed before and no longer show the same
 beats (`leads.py`), or a lead whose usual narrow QRS leaves no room for five other beats.
+
+A standstill or a fibrillation ejects nothing: the patient's usual pulse wave recurring through the last
+seconds (`pulses.py`) holds either back, and a lead's usual narrow QRS at a calm pace holds a VF back. A
+tachycardia is held back when a lead's usual QRS leaves no room for 17 fast beats and a pulse is calm too.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from wardwatch.app.verify.alarm_types import ArrhythmiaType, Verdict
 from wardwatch.app.verify.leads import LeadAgreement, agreements, best_agreement, never_agreed
+from wardwatch.app.verify.pulses import usual_pulse_gap
 from wardwatch.app.verify.runs import (
     UsualComplex,
     VentricularRun,
@@ -84,6 +89,16 @@ VF_PULSE_GAP_S = 1.6
 VF_PULSE_RATES = (40.0, 130.0)
 # Asystole and VF both need at least 4 s without a normal complex.
 STANDSTILL_USUAL_GAP_S = 3.0
+# Nor does a standstill or a fibrillation leave a pulse: the patient's usual pulse wave recurring at least
+# this often through the last 10 s rules out 4 s without a beat (the same limit as for a clean pulse's
+# gaps; true asystoles here leave the usual pulse absent 3.4 s or more).
+STANDSTILL_PULSE_GAP_S = 2.5
+# A "> 140/min for 17 beats" tachycardia lasts at least 16 intervals of 0.43 s, 6.9 s: a lead whose usual
+# QRS is never absent longer than TACHY_USUAL_GAP_S leaves no room for it in other beats, and never
+# recurring sooner than TACHY_USUAL_MIN_INTERVAL_S (120/min) not in usual ones either.
+TACHY_USUAL_GAP_S = 3.0
+TACHY_USUAL_MIN_INTERVAL_S = 0.5
+TACHY_PULSE_RATE = 120.0
 
 
 def _channels(signals: Mapping[str, npt.ArrayLike], fs: float) -> tuple[list[Beats], list[Beats]]:
@@ -142,22 +157,24 @@ def _narrow_usual(lead: Beats, signals: Mapping[str, npt.ArrayLike], fs: float) 
     return usual_complex(lead, ecg_wave(signals[lead.name], fs), fs)
 
 
-def _calm_lead(ecg: list[Beats], signals: Mapping[str, npt.ArrayLike], fs: float) -> tuple[str, float] | None:
+def _calm_lead(
+    ecg: list[Beats],
+    signals: Mapping[str, npt.ArrayLike],
+    fs: float,
+    max_absence: float = VT_USUAL_GAP_S,
+    min_interval: float = VT_USUAL_MIN_INTERVAL_S,
+) -> tuple[str, float] | None:
     """(lead, longest absence of its usual complex) for a lead whose usual narrow complex recurs through the
-    last RECENT_S never more than VT_USUAL_GAP_S apart and never closer than VT_USUAL_MIN_INTERVAL_S: VT
-    beats resembling the usual one on this lead would come closer, unlike it they would leave a longer
-    absence, and a VT shows on every lead."""
+    last RECENT_S never more than `max_absence` apart and never closer than `min_interval`: VT beats
+    resembling the usual one on this lead would come closer, unlike it they would leave a longer absence,
+    and a VT shows on every lead (a fibrillation and a tachycardia alike)."""
     for lead in ecg:
         if lead.flat or lead.missing > 0.05 or (usual := _narrow_usual(lead, signals, fs)) is None:
             continue
         since = lead.duration - RECENT_S
         times = usual.times[usual.times >= since]
         absence = longest_absence(usual, since, lead.duration)
-        if (
-            len(times) >= 2
-            and absence <= VT_USUAL_GAP_S
-            and float(np.diff(times).min()) >= VT_USUAL_MIN_INTERVAL_S
-        ):
+        if len(times) >= 2 and absence <= max_absence and float(np.diff(times).min()) >= min_interval:
             return lead.name, absence
     return None
 
@@ -181,6 +198,23 @@ def _lone_witness(
     lead, usual = found[0]
     absence = longest_absence(usual, lead.duration - RECENT_S, lead.duration)
     return (lead.name, absence) if absence <= VT_USUAL_GAP_S else None
+
+
+def _usual_pulse(
+    pulses: list[Beats], signals: Mapping[str, npt.ArrayLike], fs: float
+) -> tuple[str, float] | None:
+    """(channel, longest absence of its usual pulse over the last EVENT_S) for the first pulse channel
+    whose usual pulse recurs at least every STANDSTILL_PULSE_GAP_S."""
+    for beats in pulses:
+        gap = usual_pulse_gap(beats, signals[beats.name], fs, EVENT_S, BASELINE_END_S)
+        if gap is not None and gap.length <= STANDSTILL_PULSE_GAP_S:
+            return beats.name, gap.length
+    return None
+
+
+def _pulse_text(found: tuple[str, float]) -> str:
+    name, gap = found
+    return f"{name} shows the patient's usual pulse wave at least every {gap:.1f} s (the heart is ejecting)"
 
 
 def _keeps_run_pace(run: VentricularRun | None, beats: Beats, since: float) -> bool:
@@ -231,8 +265,11 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
     usual = _usual_beat_gaps(ecg, signals, fs) if kind in _USUAL_BEAT_LIMITS else {}
     run: VentricularRun | None = None
     if kind is ArrhythmiaType.ASYSTOLE:
-        if pulse is not None and pulse.longest_gap(since) < 2.5:
-            return Verdict(kind, False, f"Asystole not confirmed: {_rate_text(pulse, since)}", evidence)
+        # every clean pulse, not the first only: an arterial line flushed or zeroed for a few seconds is
+        # still regular around the flush while the pleth beats on
+        for p in pulses:
+            if is_clean_rhythm(p, since) and p.longest_gap(since) < 2.5:
+                return Verdict(kind, False, f"Asystole not confirmed: {_rate_text(p, since)}", evidence)
         if leads and all(b.longest_gap(since) < 3.0 for b in leads):
             names = " and ".join(b.name for b in leads)
             return Verdict(kind, False, f"Asystole not confirmed: QRS every beat on leads {names}", evidence)
@@ -247,6 +284,9 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
                     f"{b.longest_gap(since):.1f} s, {b.after(since).rate():.0f}/min",
                     evidence,
                 )
+        if (found := _usual_pulse(pulses, signals, fs)) is not None:
+            evidence["usual pulse longest gap s"] = round(found[1], 2)
+            return Verdict(kind, False, f"Asystole not confirmed: {_pulse_text(found)}", evidence)
     elif kind is ArrhythmiaType.BRADYCARDIA:
         witness = pulse or (leads[0] if leads else None)
         if witness is not None:
@@ -270,6 +310,29 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
                     f"Tachycardia not confirmed: {p.name} steady at {rate:.0f}/min, as lead {same[0]}",
                     evidence,
                 )
+        # a lead's usual QRS recurring at a calm pace with no room for 17 other beats, and a pulse at a calm
+        # rate too (two witnesses: a lead showing its usual beat only every other beat, as in electrical
+        # alternans, would still leave the pulse fast)
+        calm = _calm_lead(ecg, signals, fs, TACHY_USUAL_GAP_S, TACHY_USUAL_MIN_INTERVAL_S)
+        slow = [
+            p
+            for p in pulses
+            if not p.flat
+            and p.missing <= 0.05
+            and p.longest_gap(since) <= 2.0
+            and p.after(since).rate() <= TACHY_PULSE_RATE
+        ]
+        if calm is not None and slow:
+            name, absence = calm
+            evidence["usual QRS longest gap s"] = round(absence, 2)
+            return Verdict(
+                kind,
+                False,
+                f"Tachycardia not confirmed: lead {name} shows the patient's usual QRS never faster than "
+                f"{60.0 / TACHY_USUAL_MIN_INTERVAL_S:.0f}/min and never absent more than {absence:.1f} s, "
+                f"{slow[0].name} at {slow[0].after(since).rate():.0f}/min",
+                evidence,
+            )
         # a pleth may miss every other small beat at a fast rate: only ECG leads that agree may say no
         if leads:
             rates = run_rates(leads[0].after(since), 5)
@@ -406,6 +469,21 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
                     f"a pulse at least every {b.longest_gap(recent):.1f} s",
                     evidence,
                 )
+        if (found := _usual_pulse(pulses, signals, fs)) is not None:
+            evidence["usual pulse longest gap s"] = round(found[1], 2)
+            return Verdict(kind, False, f"VF not confirmed: {_pulse_text(found)}", evidence)
+        # a fibrillating heart has no QRS on any lead: one lead showing its usual narrow QRS at a calm pace
+        # right through the last seconds rules it out (flutter waves, faster than 100/min, do not count)
+        if (calm := _calm_lead(ecg, signals, fs)) is not None:
+            name, absence = calm
+            evidence["usual QRS longest gap s"] = round(absence, 2)
+            return Verdict(
+                kind,
+                False,
+                f"VF not confirmed: lead {name} shows the patient's usual narrow QRS at least every "
+                f"{absence:.1f} s and never faster than {60.0 / VT_USUAL_MIN_INTERVAL_S:.0f}/min",
+                evidence,
+            )
         if leads and all(50.0 <= b.after(recent).rate() <= 150.0 and b.regularity() < 0.15 for b in leads):
             return Verdict(kind, False, "VF not confirmed: regular QRS on two leads", evidence)
     # only two or more leads with a trustworthy template may say no (one lead can be fooled)

@@ -248,14 +248,29 @@ def usual_beat_gap(
     if beats.flat or beats.missing > 0.05:
         return None
     y, _ = fill_gaps(x)
-    n = len(y)
-    h = int(TEMPLATE_HALF_S * fs)
+    wave = sosfiltfilt(band_sos(1.0, 30.0, fs), y)
+    return usual_shape_gap(beats.times, wave, fs, TEMPLATE_HALF_S, 0.2, recent_s, baseline_end_s)
+
+
+def usual_shape_gap(
+    times: FloatArray,
+    wave: FloatArray,
+    fs: float,
+    half_s: float,
+    spacing_s: float,
+    recent_s: float,
+    baseline_end_s: float,
+) -> Stretch | None:
+    """The longest stretch of the last `recent_s` seconds of `wave` without a shape like the median of the
+    ±`half_s` windows around the `times` before the last `baseline_end_s` (matches at least `spacing_s`
+    apart), or None when those windows do not agree with their median."""
+    n = len(wave)
+    h = int(half_s * fs)
     start = n - int(recent_s * fs)
     if h < 2 or start - h < 0:
         return None
-    wave = sosfiltfilt(band_sos(1.0, 30.0, fs), y)
     limit = n - int(baseline_end_s * fs)
-    centres = [round(t * fs) for t in beats.times]
+    centres = [round(t * fs) for t in times]
     centres = [c for c in centres if h <= c < limit - h]
     if len(centres) < TEMPLATE_MIN_BEATS:
         return None
@@ -271,7 +286,7 @@ def usual_beat_gap(
     corr, sd = correlations(np.lib.stride_tricks.sliding_window_view(wave[start - h :], 2 * h), unit)
     size = sd / spread
     alike = (corr > MATCH_CORRELATION) & (size > MATCH_AMPLITUDE[0]) & (size < MATCH_AMPLITUDE[1])
-    matches, _ = find_peaks(np.where(alike, corr, 0.0), distance=max(1, int(0.2 * fs)))
+    matches, _ = find_peaks(np.where(alike, corr, 0.0), distance=max(1, int(spacing_s * fs)))
     edges = np.concatenate(([0.0], matches / fs, [len(corr) / fs])) + (n / fs - recent_s)
     i = int(np.argmax(np.diff(edges)))
     return Stretch(float(edges[i]), float(edges[i + 1]))
