@@ -12,6 +12,7 @@ from wardwatch.app.codes import MdcCode
 from wardwatch.app.verify import ArrhythmiaType, decide, detect_arrhythmias, verify_alarm
 from wardwatch.app.verify.evaluation import alarm_type_of
 from wardwatch.app.verify.pulses import MIN_STEPS, converter_steps, usual_pulse_gap
+from wardwatch.app.verify.quality import slow_share
 from wardwatch.app.verify.runs import ventricular_run
 from wardwatch.app.verify.waves import ecg_beats, pulse_beats, usual_beat_gap
 from wardwatch.devices.simulator.patient import SimulatedPatient
@@ -93,6 +94,8 @@ def test_false_vt_with_the_usual_qrs_recurring_on_two_leads_is_held_back_with_it
         ("f304s", "VF not confirmed: lead II shows the patient's usual narrow QRS at least every 0.7 s"),
         ("t383l", "lead II shows the patient's usual QRS never faster than 120/min"),  # T waves counted
         ("t504s", "lead V shows the patient's usual QRS never faster than 120/min"),  # noise counted
+        ("v570s", "slow baseline drift (patient movement or a loose electrode) makes up at least 79%"),
+        ("v846s", "makes up at least 38% of every ECG lead's signal, and no run of alike fast beats"),
     ],
 )
 def test_false_alarms_are_held_back_by_the_witness_that_contradicts_them(shared_data, record, reason):
@@ -194,6 +197,42 @@ def test_a_lead_calm_at_its_usual_beat_never_holds_back_a_true_vt(shared_data, m
     for name in _labelled(shared_data, "v", True, 60):
         kind, signals, _ = _record(shared_data, name)
         assert "never faster than" not in verify_alarm(kind, signals, FS).reason, name
+
+
+def test_a_false_vt_while_the_patient_moves_is_held_back_with_a_reason_a_nurse_can_read(shared_data):
+    # v233l: both leads drift with movement over the last seconds and the monitor took it for broad beats
+    kind, signals, truth = _record(shared_data, "v233l")
+    verdict = verify_alarm(kind, signals, FS)
+    assert not truth and not verdict.sound
+    assert verdict.reason.startswith("VT not confirmed: slow baseline drift (patient movement or a loose")
+    assert verdict.evidence["slow baseline share"] >= decide.VT_SLOW_SHARE
+
+
+def test_slow_baseline_drift_never_holds_back_a_true_vt_even_with_a_third_of_the_limit(
+    shared_data, monkeypatch
+):
+    # true VTs without a run of alike beats here keep the slow share at 0.04 or less; the limit is 0.3
+    monkeypatch.setattr(decide, "VT_SLOW_SHARE", 0.1)
+    for name in _labelled(shared_data, "v", True, 60):
+        kind, signals, _ = _record(shared_data, name)
+        assert "slow baseline" not in verify_alarm(kind, signals, FS).reason, name
+
+
+def test_slow_baseline_drift_never_holds_back_a_true_vt_even_were_its_run_missed(shared_data, monkeypatch):
+    # v143l, a broad rhythm with a baseline step, is the nearest true VT (0.25): below the limit on its own
+    monkeypatch.setattr(decide, "ventricular_run", lambda *_: None)
+    for name in _labelled(shared_data, "v", True, 60):
+        kind, signals, _ = _record(shared_data, name)
+        assert "slow baseline" not in verify_alarm(kind, signals, FS).reason, name
+
+
+def test_slow_share_is_high_for_drift_and_low_for_a_fast_rhythm_or_none_for_a_short_window():
+    t = np.arange(int(12 * FS)) / FS
+    spikes = (np.sin(2 * np.pi * 2.5 * t) > 0.99).astype(float)  # a broad-complex rhythm at 150/min
+    assert slow_share(np.sin(2 * np.pi * 0.3 * t) + 0.05 * spikes, FS, 12.0) > 0.9
+    assert slow_share(spikes, FS, 12.0) < 0.05
+    assert slow_share(spikes[: int(6 * FS)], FS, 12.0) is None
+    assert slow_share(np.zeros(len(t)), FS, 12.0) is None
 
 
 def test_no_ventricular_run_in_noise_a_sinus_rhythm_or_a_short_window(shared_data):

@@ -11,7 +11,8 @@ A VT is also looked for positively (`runs.py`): five or more alike beats above 1
 patient's usual beat vanished on every lead. Where there is such a run, a pulse or lead beating at the
 run's own pace, or a QRS detector that missed its broad beats, is no witness against it; where there is
 none, the ECG alone may hold the alarm back — leads that agreed before and no longer show the same
-beats (`leads.py`), or a lead whose usual narrow QRS leaves no room for five other beats.
+beats (`leads.py`), a lead whose usual narrow QRS leaves no room for five other beats, or slow baseline
+drift filling every lead (`quality.py`: movement the monitor took for broad beats).
 
 A standstill or a fibrillation ejects nothing: the patient's usual pulse wave recurring through the last
 seconds (`pulses.py`) holds either back, and a lead's usual narrow QRS at a calm pace holds a VF back. A
@@ -28,6 +29,7 @@ import numpy.typing as npt
 from wardwatch.app.verify.alarm_types import ArrhythmiaType, Verdict
 from wardwatch.app.verify.leads import LeadAgreement, agreements, best_agreement, never_agreed
 from wardwatch.app.verify.pulses import usual_pulse_gap
+from wardwatch.app.verify.quality import slow_share
 from wardwatch.app.verify.runs import (
     UsualComplex,
     VentricularRun,
@@ -99,6 +101,11 @@ STANDSTILL_PULSE_GAP_S = 2.5
 TACHY_USUAL_GAP_S = 3.0
 TACHY_USUAL_MIN_INTERVAL_S = 0.5
 TACHY_PULSE_RATE = 120.0
+# Baseline movement (below 0.8 Hz) carrying at least this share of every lead's power over the last
+# RECENT_S is motion or a loose electrode, not a heart rhythm (`quality.py`). No true VT here without a
+# run of alike complexes comes near (highest 0.04); the nearest true VT (v143l, 0.25: a baseline step
+# during its broad rhythm) shows its run, which keeps it sounding whatever its share.
+VT_SLOW_SHARE = 0.3
 
 
 def _channels(signals: Mapping[str, npt.ArrayLike], fs: float) -> tuple[list[Beats], list[Beats]]:
@@ -215,6 +222,16 @@ def _usual_pulse(
 def _pulse_text(found: tuple[str, float]) -> str:
     name, gap = found
     return f"{name} shows the patient's usual pulse wave at least every {gap:.1f} s (the heart is ejecting)"
+
+
+def _moving_baseline(ecg: list[Beats], signals: Mapping[str, npt.ArrayLike], fs: float) -> float | None:
+    """The lowest share of slow baseline movement among the usable leads, when there are two or more
+    and every one of them reaches VT_SLOW_SHARE (movement on one lead leaves the others to show a VT)."""
+    usable = [b for b in ecg if not b.flat and b.missing <= 0.05]
+    shares = [slow_share(signals[b.name], fs, RECENT_S) for b in usable]
+    if len(usable) < 2 or any(s is None or s < VT_SLOW_SHARE for s in shares):
+        return None
+    return min(s for s in shares if s is not None)
 
 
 def _keeps_run_pace(run: VentricularRun | None, beats: Beats, since: float) -> bool:
@@ -435,6 +452,17 @@ def _verify(kind: ArrhythmiaType, signals: Mapping[str, npt.ArrayLike], fs: floa
                 False,
                 f"VT not confirmed: lead {name}, the only lead showing the heart's beats, shows the "
                 f"patient's usual narrow QRS at least every {absence:.1f} s",
+                evidence,
+            )
+        # slow baseline movement filling every lead, and no run of alike complexes in it: the monitor
+        # counted the movement as broad beats (a VT's own beats would add power above 1.7 Hz)
+        if run is None and (share := _moving_baseline(ecg, signals, fs)) is not None:
+            evidence["slow baseline share"] = round(share, 3)
+            return Verdict(
+                kind,
+                False,
+                f"VT not confirmed: slow baseline drift (patient movement or a loose electrode) makes up at "
+                f"least {share:.0%} of every ECG lead's signal, and no run of alike fast beats shows",
                 evidence,
             )
         # beats counted by the QRS detector say no fast run, unless the wave itself repeats a new complex
