@@ -9,7 +9,14 @@ from wardwatch.app.alarms.arrhythmia import analyse_window
 from wardwatch.app.alarms.model import Priority
 from wardwatch.app.alarms.settings import default_settings
 from wardwatch.app.codes import MdcCode
-from wardwatch.app.verify import ArrhythmiaType, decide, detect_arrhythmias, verify_alarm
+from wardwatch.app.verify import (
+    ArrhythmiaType,
+    detect_arrhythmias,
+    tachycardia,
+    usual_beats,
+    verify_alarm,
+    vt,
+)
 from wardwatch.app.verify.evaluation import alarm_type_of
 from wardwatch.app.verify.pulses import MIN_STEPS, converter_steps, usual_pulse_gap
 from wardwatch.app.verify.quality import slow_share
@@ -117,7 +124,7 @@ def test_the_usual_pulse_never_holds_back_a_true_asystole_or_vf_even_with_a_loos
     shared_data, monkeypatch
 ):
     # a standstill leaves the usual pulse absent 3.4 s or more here; the limit is 2.5 s
-    monkeypatch.setattr(decide, "STANDSTILL_PULSE_GAP_S", 3.0)
+    monkeypatch.setattr(usual_beats, "STANDSTILL_PULSE_GAP_S", 3.0)
     for prefix in ("a", "f"):
         for name in _labelled(shared_data, prefix, True, 100):
             kind, signals, _ = _record(shared_data, name)
@@ -138,8 +145,8 @@ def test_the_calm_usual_qrs_never_holds_back_a_true_tachycardia_even_with_looser
 ):
     # 17 beats above 140/min need 6.9 s; true tachycardias here show their usual QRS either sooner than
     # 0.46 s or absent 4.1 s or more, beyond the limits of 0.5 s and 3 s
-    monkeypatch.setattr(decide, "TACHY_USUAL_MIN_INTERVAL_S", 0.47)
-    monkeypatch.setattr(decide, "TACHY_USUAL_GAP_S", 4.0)
+    monkeypatch.setattr(tachycardia, "TACHY_USUAL_MIN_INTERVAL_S", 0.47)
+    monkeypatch.setattr(tachycardia, "TACHY_USUAL_GAP_S", 4.0)
     for name in _labelled(shared_data, "t", True, 100):
         kind, signals, _ = _record(shared_data, name)
         assert "usual QRS" not in verify_alarm(kind, signals, FS).reason, name
@@ -184,8 +191,8 @@ def test_a_lone_lead_never_holds_back_a_true_vt_even_when_its_usual_beat_is_broa
     # v143l: lead V never matched lead II, whose "usual" beat is a broad one recurring every 1.5 s: the
     # ventricular rhythm itself, no witness against VT even were no run of new beats seen and the limit
     # on the usual beat's absence a little looser than 1.5 s
-    monkeypatch.setattr(decide, "ventricular_run", lambda *_: None)
-    monkeypatch.setattr(decide, "VT_USUAL_GAP_S", 2.0)
+    monkeypatch.setattr(vt, "ventricular_run", lambda *_: None)
+    monkeypatch.setattr(vt, "VT_USUAL_GAP_S", 2.0)
     kind, signals, truth = _record(shared_data, "v143l")
     assert truth and verify_alarm(kind, signals, FS).sound
 
@@ -193,7 +200,7 @@ def test_a_lone_lead_never_holds_back_a_true_vt_even_when_its_usual_beat_is_broa
 def test_a_lead_calm_at_its_usual_beat_never_holds_back_a_true_vt(shared_data, monkeypatch):
     # a VT's beats on a lead either resemble the usual one (and come faster than 100/min) or not (and
     # leave it absent for longer than 1.5 s): on every lead of every true VT here, one or the other
-    monkeypatch.setattr(decide, "ventricular_run", lambda *_: None)
+    monkeypatch.setattr(vt, "ventricular_run", lambda *_: None)
     for name in _labelled(shared_data, "v", True, 60):
         kind, signals, _ = _record(shared_data, name)
         assert "never faster than" not in verify_alarm(kind, signals, FS).reason, name
@@ -205,14 +212,14 @@ def test_a_false_vt_while_the_patient_moves_is_held_back_with_a_reason_a_nurse_c
     verdict = verify_alarm(kind, signals, FS)
     assert not truth and not verdict.sound
     assert verdict.reason.startswith("VT not confirmed: slow baseline drift (patient movement or a loose")
-    assert verdict.evidence["slow baseline share"] >= decide.VT_SLOW_SHARE
+    assert verdict.evidence["slow baseline share"] >= vt.VT_SLOW_SHARE
 
 
 def test_slow_baseline_drift_never_holds_back_a_true_vt_even_with_a_third_of_the_limit(
     shared_data, monkeypatch
 ):
     # true VTs without a run of alike beats here keep the slow share at 0.04 or less; the limit is 0.3
-    monkeypatch.setattr(decide, "VT_SLOW_SHARE", 0.1)
+    monkeypatch.setattr(vt, "VT_SLOW_SHARE", 0.1)
     for name in _labelled(shared_data, "v", True, 60):
         kind, signals, _ = _record(shared_data, name)
         assert "slow baseline" not in verify_alarm(kind, signals, FS).reason, name
@@ -220,7 +227,7 @@ def test_slow_baseline_drift_never_holds_back_a_true_vt_even_with_a_third_of_the
 
 def test_slow_baseline_drift_never_holds_back_a_true_vt_even_were_its_run_missed(shared_data, monkeypatch):
     # v143l, a broad rhythm with a baseline step, is the nearest true VT (0.25): below the limit on its own
-    monkeypatch.setattr(decide, "ventricular_run", lambda *_: None)
+    monkeypatch.setattr(vt, "ventricular_run", lambda *_: None)
     for name in _labelled(shared_data, "v", True, 60):
         kind, signals, _ = _record(shared_data, name)
         assert "slow baseline" not in verify_alarm(kind, signals, FS).reason, name

@@ -5,7 +5,7 @@ alarm type is a header comment such as `#Ventricular_Tachycardia`), listed in `D
 decision uses only the record's samples; labels (`DIR/ALARMS` lines `record,type,label`, or a
 `#True alarm` / `#False alarm` header comment) are read only afterwards, to score.
 
-The rules have no fitted parameters (their thresholds are physiological constants in `decide.py`),
+The rules have no fitted parameters (their thresholds are physiological constants in the rule modules),
 so `--cv K` reports the score on each of K stratified folds and their spread: how much the score
 moves between samples of patients, which is what a held-out set will see.
 """
