@@ -86,6 +86,8 @@ class Delivery:
         unit = v.unit
         if unit == "uV" or v.unit_code == MICRO_VOLT:
             samples, unit = samples / np.float32(1000.0), "mV"
+        elif unit == "kPa":
+            samples, unit = samples * np.float32(7.50062), "mm[Hg]"
         span = len(samples) / v.rate_hz
         # back to back with the previous block unless that would put samples in the future or far in the past
         t0 = self.wave_end.get(code, -math.inf)

@@ -65,7 +65,6 @@ class BleSource:
         self._failed = False  # a SOURCE_FAILED condition is up for this patch
         self._health = LinkHealth()
         self._rssi: int | None = None
-        self._battery: float | None = None
         self._name = ""
         self._last_stamp_ns: int | None = None
         self._delivery = Delivery(bed, f"patch {self.address[-5:]}")
