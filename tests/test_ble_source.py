@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 import wfdb
+from bleak.backends.scanner import BaseBleakScanner
 from bleak.exc import BleakError
 from scipy.signal import resample_poly
 from wardwatch.app.clock import ScaledClock
@@ -203,6 +204,24 @@ def test_an_unforeseen_error_shows_on_the_bed_and_the_patch_is_tried_again(radio
     radio.runtime.backends = working
     wait_for(lambda: connected(source))
     wait_for(lambda: not active(hub, TechnicalKind.SOURCE_FAILED))
+
+
+def test_a_station_without_a_usable_radio_says_so_and_does_not_spin(radio: Radio, bed) -> None:
+    class NoAdapter(BaseBleakScanner):
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(None, None)
+
+        async def start(self) -> None:
+            raise BleakError("No Bluetooth adapters found.")
+
+        async def stop(self) -> None:
+            pass
+
+    radio.runtime.backends = replace(radio.runtime.backends, scanner=NoAdapter)
+    _hub, source = bed(STRAP)
+    wait_for(lambda: source.retry_s >= 2.0)  # failing scans back off instead of retrying at once
+    assert source.status.state is LinkState.DISCONNECTED
+    assert "Bluetooth not available (No Bluetooth adapters found.)" in source.status.detail
 
 
 def test_lost_ecg_frames_show_as_link_loss(radio: Radio, bed) -> None:

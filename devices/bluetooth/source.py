@@ -47,6 +47,10 @@ READ_TIMEOUT_S = 10.0  # a patch that never answers a read must not stall its ta
 LINK_ERRORS = (BleakError, TimeoutError, OSError, EOFError, DecodeError)
 
 
+class ScanFailed(Exception):
+    """Listening for advertisements failed: the radio or its stack is not there, not the patch."""
+
+
 class BleSource:
     kind = "ble"
 
@@ -67,6 +71,7 @@ class BleSource:
         self._rssi: int | None = None
         self._name = ""
         self._last_stamp_ns: int | None = None
+        self._scan_error: str | None = None
         self._delivery = Delivery(bed, f"patch {self.address[-5:]}")
         # the pauses of the link's work, here so that a test can shorten them
         self.find_timeout_s = FIND_TIMEOUT_S
@@ -144,7 +149,12 @@ class BleSource:
         # picked up the moment it advertises again. Only connection attempts that fail (a patch heard
         # but refusing, a stack error) wait, longer each time, so a faulty patch cannot hog the radio.
         while True:
-            device = await self._find(self.find_timeout_s)
+            try:
+                device = await self._find(self.find_timeout_s)
+            except ScanFailed as exc:
+                # no adapter, BlueZ down, no permission: say so (not "not in range") and do not spin
+                await self._pause(f"Bluetooth not available ({exc})")
+                continue
             if device is None:
                 self._set(LinkState.DISCONNECTED, f"{self.address} not in range, listening")
                 continue
@@ -205,8 +215,14 @@ class BleSource:
         try:
             device = await BleakScanner.find_device_by_filter(match, timeout=timeout_s, **kwargs)
         except LINK_ERRORS as exc:
-            log.info("scan for patch %s failed: %s", self.address, exc or type(exc).__name__)
-            return None
+            reason = str(exc) or type(exc).__name__
+            if isinstance(exc, (FileNotFoundError, ConnectionRefusedError)):
+                reason = "the Bluetooth service (BlueZ over D-Bus) is not running"  # no system bus socket
+            if reason != self._scan_error:  # once per new reason: a missing adapter is retried for hours
+                log.warning("Bluetooth scan for patch %s failed: %s", self.address, reason)
+            self._scan_error = reason
+            raise ScanFailed(reason) from exc
+        self._scan_error = None
         if "rssi" in heard:
             self._rssi = heard["rssi"]
         return device
@@ -298,8 +314,9 @@ class BleSource:
             if now >= next_rssi:
                 next_rssi = now + self.rssi_poll_s
                 # many patches stop advertising while connected: then the last value heard stands
-                if await self._find(RSSI_LISTEN_S) is not None:
-                    self._refresh()
+                with contextlib.suppress(ScanFailed):
+                    if await self._find(RSSI_LISTEN_S) is not None:
+                        self._refresh()
 
     async def _disconnect(self, client: BleakClient) -> None:
         if not client.is_connected:
