@@ -52,6 +52,7 @@ class SerialSource(ThreadedSource):
 
     def run(self, sink: Sink, stop: threading.Event) -> None:
         retry = RETRY_FIRST_S
+        missing = ""
         while not stop.is_set():
             try:
                 # exclusive: a second station or source on the same port is refused, not given half the bytes
@@ -64,11 +65,14 @@ class SerialSource(ThreadedSource):
                 )
             except (serial.SerialException, OSError) as exc:
                 self._link(LinkState.DISCONNECTED, f"{self.port} not available")
-                log.info("serial port %s not available: %s", self.port, exc)
+                # tried every second, possibly for hours: log when the reason changes, not every time
+                if str(exc) != missing:
+                    log.info("serial port %s not available: %s", self.port, exc)
+                    missing = str(exc)
                 stop.wait(retry)
                 retry = min(RETRY_MAX_S, retry * 2)
                 continue
-            retry = RETRY_FIRST_S
+            retry, missing = RETRY_FIRST_S, ""
             parser = PARSERS[self.protocol]()
             talk = parser if isinstance(parser, Dialogue) else None
             try:
