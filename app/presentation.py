@@ -168,6 +168,8 @@ def top_condition(streams: BedStreams | None) -> tuple[str, TechnicalKind | None
             text = TECHNICAL_TEXT[kind]
             if kind is TechnicalKind.SOURCE_FAILED and cond.detail:
                 text = f"{text}: {cond.detail}"
+            elif kind is TechnicalKind.DISCONNECTED and "; " in cond.detail:
+                text = f"{text}: {cond.detail.split('; ')[0]}"  # the source's reason, without the timing
             return text, kind
     return "", None
 

@@ -51,6 +51,10 @@ def check_silence(
             active = kind in streams.conditions
             if kind is wanted and not active:
                 detail = f"no data for more than {limit_s:.0f} s"
+                if kind is TechnicalKind.DISCONNECTED and streams.status.detail:
+                    # the source knows why (port gone, association refused, no Bluetooth): say it
+                    why = streams.status.detail.split(", retry in")[0]  # the countdown goes stale at once
+                    detail = f"{why}; {detail}"
                 events.append(TechnicalEvent(bed, kind, True, now, detail))
             elif kind is not wanted and active:
                 events.append(TechnicalEvent(bed, kind, False, now))

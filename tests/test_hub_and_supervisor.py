@@ -9,6 +9,7 @@ from wardwatch.app.domain import (
     WaveformBlock,
 )
 from wardwatch.app.hub import StreamHub
+from wardwatch.app.presentation import top_condition
 from wardwatch.app.supervisor import check_silence
 
 
@@ -90,6 +91,19 @@ def test_silence_of_a_disconnected_device_is_reported_as_disconnected():
     hub.push_block(_block("bed01", 100.0))
     events = check_silence(hub, ["bed01"], now=105.5)
     assert [(e.kind, e.active) for e in events] == [(TechnicalKind.DISCONNECTED, True)]
+
+
+def test_a_disconnected_device_s_alarm_says_why_the_source_thinks_it_went() -> None:
+    hub = StreamHub()
+    why = "no Bluetooth (service not running), retry in 4 s"
+    hub.set_status("bed01", DeviceStatus("ble:A0", "ble", LinkState.DISCONNECTED, why))
+    hub.push_block(_block("bed01", 100.0))
+    (event,) = check_silence(hub, ["bed01"], now=105.5)
+    cause = "no Bluetooth (service not running)"
+    assert event.detail == f"{cause}; no data for more than 4 s"  # without the stale countdown
+    hub.push_event(event)
+    text, kind = top_condition(hub.streams("bed01"))
+    assert kind is TechnicalKind.DISCONNECTED and text == f"Device disconnected: {cause}"
 
 
 def test_a_bed_without_a_source_is_never_reported_silent():

@@ -153,7 +153,7 @@ class BleSource:
                 device = await self._find(self.find_timeout_s)
             except ScanFailed as exc:
                 # no adapter, BlueZ down, no permission: say so (not "not in range") and do not spin
-                await self._pause(f"Bluetooth not available ({exc})")
+                await self._pause(f"no Bluetooth ({exc})")
                 continue
             if device is None:
                 self._set(LinkState.DISCONNECTED, f"{self.address} not in range, listening")
@@ -217,7 +217,7 @@ class BleSource:
         except LINK_ERRORS as exc:
             reason = str(exc) or type(exc).__name__
             if isinstance(exc, (FileNotFoundError, ConnectionRefusedError)):
-                reason = "the Bluetooth service (BlueZ over D-Bus) is not running"  # no system bus socket
+                reason = "service not running"  # no D-Bus system bus, so no BlueZ
             if reason != self._scan_error:  # once per new reason: a missing adapter is retried for hours
                 log.warning("Bluetooth scan for patch %s failed: %s", self.address, reason)
             self._scan_error = reason
