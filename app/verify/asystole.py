@@ -9,9 +9,13 @@ does the usual QRS on two or more leads (`usual_beats.py`).
 from __future__ import annotations
 
 from wardwatch.app.verify.alarm_types import Verdict
-from wardwatch.app.verify.usual_beats import pulse_text, usual_beat_gaps, usual_pulse, usual_qrs_verdict
+from wardwatch.app.verify.usual_beats import (
+    pulse_text,
+    usual_pulse,
+    verify_then_usual_qrs,
+)
 from wardwatch.app.verify.waves import is_clean_rhythm
-from wardwatch.app.verify.witnesses import Witnesses, rate_text, sounded
+from wardwatch.app.verify.witnesses import Witnesses, rate_text
 
 # One ECG lead alone may contradict an asystole when it beats this often and this regularly.
 ASYSTOLE_LEAD_GAP_S = 1.5
@@ -19,12 +23,7 @@ ASYSTOLE_LEAD_CV = 0.35
 
 
 def verify(w: Witnesses) -> Verdict:
-    usual = usual_beat_gaps(w.ecg, w.signals, w.fs)
-    if (held := _held_back(w)) is not None:
-        return held
-    if (held := usual_qrs_verdict(w, usual)) is not None:
-        return held
-    return sounded(w)
+    return verify_then_usual_qrs(w, _held_back)
 
 
 def _held_back(w: Witnesses) -> Verdict | None:

@@ -24,8 +24,13 @@ from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import find_peaks, sosfiltfilt
-from wardwatch.app.verify.waves import Beats, FloatArray, band_sos, correlations, fill_gaps
+from wardwatch.app.verify.waves import (
+    Beats,
+    FloatArray,
+    Shape,
+    ecg_wave,
+    match_usual_shape,
+)
 
 # The event lies in the last ~10 s (AAMI EC13); 14 s also covers a run that began just before and
 # the monitor's own delay. The usual complex is learned before the last 16 s, so it cannot be the run.
@@ -73,43 +78,22 @@ class VentricularRun:
     vanished_s: float  # how long the usual complex was absent on all of them, seconds
 
 
-def ecg_wave(x: npt.ArrayLike, fs: float) -> FloatArray:
-    """The lead at 1-30 Hz, the band where complexes differ in shape (no wander, no mains)."""
-    y, _ = fill_gaps(x)
-    return sosfiltfilt(band_sos(1.0, 30.0, fs), y)
-
-
 def usual_complex(beats: Beats, wave: FloatArray, fs: float) -> UsualComplex | None:
     """The usual complex's recurrences in the last RUN_RECENT_S, or None when the baseline gives no
     trustworthy template (too few beats, or beats that do not agree with their median)."""
     if beats.flat or beats.missing > 0.05:
         return None
     n = len(wave)
-    before, after = int(USUAL_BEFORE_S * fs), int(USUAL_AFTER_S * fs)
+    shape = Shape(
+        int(USUAL_BEFORE_S * fs), int(USUAL_AFTER_S * fs), USUAL_MIN_BEATS, USUAL_CONSISTENCY,
+        USUAL_CORRELATION, USUAL_SIZE, 0.2,
+    )  # fmt: skip
     start = n - int(RUN_RECENT_S * fs)
-    limit = n - int(RUN_BASELINE_END_S * fs)
-    if start - before < 0:
+    found = match_usual_shape(beats.times, wave, fs, shape, start, n - int(RUN_BASELINE_END_S * fs))
+    if found is None:
         return None
-    centres = np.round(beats.times * fs).astype(np.int64)
-    centres = centres[(centres >= before) & (centres < limit - after)]
-    if len(centres) < USUAL_MIN_BEATS:
-        return None
-    segments = np.stack([wave[c - before : c + after] for c in centres])
-    template = np.median(segments, axis=0)
-    spread = float(template.std())
-    if spread <= 0:
-        return None
-    unit = (template - template.mean()) / spread
-    consistency, _ = correlations(segments, unit)
-    if float(np.median(consistency)) < USUAL_CONSISTENCY:
-        return None
-    windows = np.lib.stride_tricks.sliding_window_view(wave[start - before :], before + after)
-    corr, sd = correlations(windows, unit)
-    size = sd / spread
-    alike = (corr > USUAL_CORRELATION) & (size > USUAL_SIZE[0]) & (size < USUAL_SIZE[1])
-    found, _ = find_peaks(np.where(alike, corr, 0.0), distance=max(1, int(0.2 * fs)))
-    interval = float(np.median(np.diff(centres))) / fs
-    return UsualComplex(beats.name, (start + found) / fs, interval)
+    interval = float(np.median(np.diff(found.centres))) / fs
+    return UsualComplex(beats.name, (start + found.positions) / fs, interval)
 
 
 def longest_absence(usual: UsualComplex, since: float, end: float) -> float:

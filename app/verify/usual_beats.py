@@ -10,15 +10,15 @@ trustworthy template (one lead can be fooled), or on one lead only where its usu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import numpy.typing as npt
 from wardwatch.app.verify.alarm_types import ArrhythmiaType, Verdict
 from wardwatch.app.verify.pulses import usual_pulse_gap
-from wardwatch.app.verify.runs import UsualComplex, ecg_wave, longest_absence, usual_complex
-from wardwatch.app.verify.waves import Beats, Stretch, usual_beat_gap
-from wardwatch.app.verify.witnesses import EVENT_S, Witnesses
+from wardwatch.app.verify.runs import UsualComplex, longest_absence, usual_complex
+from wardwatch.app.verify.waves import Beats, Stretch, ecg_wave, usual_beat_gap
+from wardwatch.app.verify.witnesses import EVENT_S, Witnesses, sounded
 
 # QRS width as `waves._qrs_width` measures it (above 30 % of the peak): ~0.03 s for a sharp narrow
 # complex, ~0.1 s for a broad ventricular one.
@@ -125,3 +125,13 @@ def usual_pulse(
 def pulse_text(found: tuple[str, float]) -> str:
     name, gap = found
     return f"{name} shows the patient's usual pulse wave at least every {gap:.1f} s (the heart is ejecting)"
+
+
+def verify_then_usual_qrs(w: Witnesses, held_back: Callable[[Witnesses], Verdict | None]) -> Verdict:
+    """An alarm type's own witnesses first, then the patient's usual QRS; it sounds if neither holds it."""
+    usual = usual_beat_gaps(w.ecg, w.signals, w.fs)
+    if (held := held_back(w)) is not None:
+        return held
+    if (held := usual_qrs_verdict(w, usual)) is not None:
+        return held
+    return sounded(w)

@@ -13,11 +13,10 @@ from wardwatch.app.verify.usual_beats import (
     VT_USUAL_MIN_INTERVAL_S,
     calm_lead,
     pulse_text,
-    usual_beat_gaps,
     usual_pulse,
-    usual_qrs_verdict,
+    verify_then_usual_qrs,
 )
-from wardwatch.app.verify.witnesses import Witnesses, rate_text, sounded
+from wardwatch.app.verify.witnesses import Witnesses, rate_text
 
 # A pulse this frequent, at a rate a heart perfuses with, contradicts VF. Above 130/min a pulse wave
 # may be artefact or chest compressions (one true asystole here shows a "pleth" at 150/min).
@@ -26,12 +25,7 @@ VF_PULSE_RATES = (40.0, 130.0)
 
 
 def verify(w: Witnesses) -> Verdict:
-    usual = usual_beat_gaps(w.ecg, w.signals, w.fs)
-    if (held := _held_back(w)) is not None:
-        return held
-    if (held := usual_qrs_verdict(w, usual)) is not None:
-        return held
-    return sounded(w)
+    return verify_then_usual_qrs(w, _held_back)
 
 
 def _held_back(w: Witnesses) -> Verdict | None:

@@ -247,9 +247,7 @@ def usual_beat_gap(
     """
     if beats.flat or beats.missing > 0.05:
         return None
-    y, _ = fill_gaps(x)
-    wave = sosfiltfilt(band_sos(1.0, 30.0, fs), y)
-    return usual_shape_gap(beats.times, wave, fs, TEMPLATE_HALF_S, 0.2, recent_s, baseline_end_s)
+    return usual_shape_gap(beats.times, ecg_wave(x, fs), fs, TEMPLATE_HALF_S, 0.2, recent_s, baseline_end_s)
 
 
 def usual_shape_gap(
@@ -266,30 +264,73 @@ def usual_shape_gap(
     apart), or None when those windows do not agree with their median."""
     n = len(wave)
     h = int(half_s * fs)
-    start = n - int(recent_s * fs)
-    if h < 2 or start - h < 0:
+    if h < 2:
         return None
-    limit = n - int(baseline_end_s * fs)
-    centres = [round(t * fs) for t in times]
-    centres = [c for c in centres if h <= c < limit - h]
-    if len(centres) < TEMPLATE_MIN_BEATS:
+    shape = Shape(
+        h, h, TEMPLATE_MIN_BEATS, TEMPLATE_CONSISTENCY, MATCH_CORRELATION, MATCH_AMPLITUDE, spacing_s
+    )
+    found = match_usual_shape(times, wave, fs, shape, n - int(recent_s * fs), n - int(baseline_end_s * fs))
+    if found is None:
         return None
-    segments = np.stack([wave[c - h : c + h] for c in centres])
+    edges = np.concatenate(([0.0], found.positions / fs, [found.length / fs])) + (n / fs - recent_s)
+    i = int(np.argmax(np.diff(edges)))
+    return Stretch(float(edges[i]), float(edges[i + 1]))
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """How a patient's usual shape (a QRS, a pulse) is learned and recognised."""
+
+    before: int  # samples of the window before each beat's time
+    after: int  # and after it
+    min_beats: int  # baseline beats needed to learn it
+    consistency: float  # median correlation of those beats with their median, at least
+    correlation: float  # a recent window this alike to it is a match
+    size: tuple[float, float]  # and of this size relative to it
+    spacing_s: float  # matches at least this far apart
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeMatches:
+    positions: npt.NDArray[np.intp]  # matches, in samples from the start of the recent stretch
+    length: int  # windows compared in the recent stretch
+    centres: npt.NDArray[np.int64]  # the baseline beats the shape was learned from, in samples
+
+
+def match_usual_shape(
+    times: FloatArray, wave: FloatArray, fs: float, shape: Shape, start: int, limit: int
+) -> ShapeMatches | None:
+    """Learn the median shape of `wave` around the beat `times` before sample `limit`, then find where
+    it recurs from sample `start` on (every position is compared, so a missed detection cannot make a
+    gap). None when there is too little baseline or its beats do not agree with their median."""
+    before, after = shape.before, shape.after
+    if start - before < 0:
+        return None
+    centres = np.round(np.asarray(times) * fs).astype(np.int64)
+    centres = centres[(centres >= before) & (centres < limit - after)]
+    if len(centres) < shape.min_beats:
+        return None
+    segments = np.stack([wave[c - before : c + after] for c in centres])
     template = np.median(segments, axis=0)
     spread = float(template.std())
     if spread <= 0:
         return None
     unit = (template - template.mean()) / spread
-    seg_corr, _ = correlations(segments, unit)
-    if float(np.median(seg_corr)) < TEMPLATE_CONSISTENCY:
+    consistency, _ = correlations(segments, unit)
+    if float(np.median(consistency)) < shape.consistency:
         return None
-    corr, sd = correlations(np.lib.stride_tricks.sliding_window_view(wave[start - h :], 2 * h), unit)
+    windows = np.lib.stride_tricks.sliding_window_view(wave[start - before :], before + after)
+    corr, sd = correlations(windows, unit)
     size = sd / spread
-    alike = (corr > MATCH_CORRELATION) & (size > MATCH_AMPLITUDE[0]) & (size < MATCH_AMPLITUDE[1])
-    matches, _ = find_peaks(np.where(alike, corr, 0.0), distance=max(1, int(spacing_s * fs)))
-    edges = np.concatenate(([0.0], matches / fs, [len(corr) / fs])) + (n / fs - recent_s)
-    i = int(np.argmax(np.diff(edges)))
-    return Stretch(float(edges[i]), float(edges[i + 1]))
+    alike = (corr > shape.correlation) & (size > shape.size[0]) & (size < shape.size[1])
+    positions, _ = find_peaks(np.where(alike, corr, 0.0), distance=max(1, int(shape.spacing_s * fs)))
+    return ShapeMatches(positions, len(corr), centres)
+
+
+def ecg_wave(x: npt.ArrayLike, fs: float) -> FloatArray:
+    """The lead at 1-30 Hz, the band where complexes differ in shape (no wander, no mains)."""
+    y, _ = fill_gaps(x)
+    return sosfiltfilt(band_sos(1.0, 30.0, fs), y)
 
 
 def correlations(rows: FloatArray, unit: FloatArray) -> tuple[FloatArray, FloatArray]:
