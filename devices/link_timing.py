@@ -29,3 +29,17 @@ def samples(hub: StreamHub, bed: str, code: MdcCode) -> int:
     streams = hub.streams(bed)
     channel = streams.waves.get(code) if streams else None
     return channel.ring.count if channel else 0
+
+
+def run_figures(
+    away: float, state: float, alarm: float, reconnected: float, data: float, cleared: float
+) -> dict[str, float]:
+    """One pull-and-return, as both link benches print it (keys are the benches' JSON contract)."""
+    return {
+        "away_s": away,
+        "link_state_s": round(state, 3),
+        "technical_alarm_s": round(alarm, 2),
+        "reconnected_s": round(reconnected, 2),
+        "data_again_s": round(data, 2),
+        "alarm_cleared_s": round(cleared, 2),
+    }

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pytest
 import wfdb
-from bleak.backends.scanner import BaseBleakScanner
 from bleak.exc import BleakError
 from scipy.signal import resample_poly
 from wardwatch.app.clock import ScaledClock
@@ -27,7 +26,7 @@ from wardwatch.devices.bluetooth import RUNTIME, parse_address
 from wardwatch.devices.bluetooth.runtime import BleRuntime
 from wardwatch.devices.bluetooth.scan import scan
 from wardwatch.devices.bluetooth.source import BleSource
-from wardwatch.devices.bluetooth.virtual import VirtualAir, VirtualPatch
+from wardwatch.devices.bluetooth.virtual import NoAdapterScanner, VirtualAir, VirtualPatch
 
 STRAP, OXIMETER, ABSENT = "C1:00:00:00:00:01", "C1:00:00:00:00:02", "C1:00:00:00:00:09"
 BED = "bed01"
@@ -207,17 +206,7 @@ def test_an_unforeseen_error_shows_on_the_bed_and_the_patch_is_tried_again(radio
 
 
 def test_a_station_without_a_usable_radio_says_so_and_does_not_spin(radio: Radio, bed) -> None:
-    class NoAdapter(BaseBleakScanner):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            super().__init__(None, None)
-
-        async def start(self) -> None:
-            raise BleakError("No Bluetooth adapters found.")
-
-        async def stop(self) -> None:
-            pass
-
-    radio.runtime.backends = replace(radio.runtime.backends, scanner=NoAdapter)
+    radio.runtime.backends = replace(radio.runtime.backends, scanner=NoAdapterScanner)
     _hub, source = bed(STRAP)
     wait_for(lambda: source.retry_s >= 2.0)  # failing scans back off instead of retrying at once
     assert source.status.state is LinkState.DISCONNECTED

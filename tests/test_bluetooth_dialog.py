@@ -9,17 +9,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
 
 import pytest
-from bleak.backends.scanner import BaseBleakScanner
-from bleak.exc import BleakError
 from PySide6.QtWidgets import QDialog
 from wardwatch.app.clock import FixedClock
 from wardwatch.app.station import BedSetup, Station, StationSetup
 from wardwatch.devices.bluetooth import RUNTIME
 from wardwatch.devices.bluetooth.runtime import Backends, BleRuntime
-from wardwatch.devices.bluetooth.virtual import VirtualAir, VirtualPatch
+from wardwatch.devices.bluetooth.virtual import NoAdapterScanner, VirtualAir, VirtualPatch
 from wardwatch.ui.bluetooth_dialog import BluetoothScanDialog, signal_text
 from wardwatch.ui.dialogs import SourceDialog
 
@@ -59,17 +56,7 @@ def test_scan_dialog_lists_devices_with_name_address_signal_and_services(qtbot, 
 
 
 def test_a_failed_scan_says_why_and_can_be_tried_again(qtbot, station) -> None:
-    class NoAdapter(BaseBleakScanner):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(None, None)
-
-        async def start(self) -> None:
-            raise BleakError("No Bluetooth adapters found.")
-
-        async def stop(self) -> None:
-            pass
-
-    runtime = BleRuntime(Backends(scanner=NoAdapter))
+    runtime = BleRuntime(Backends(scanner=NoAdapterScanner))
     station.shared.put(RUNTIME, runtime, runtime.close)
     dialog = BluetoothScanDialog(station, seconds=0.2)
     qtbot.addWidget(dialog)

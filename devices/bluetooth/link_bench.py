@@ -17,7 +17,7 @@ from wardwatch.app.hub import StreamHub
 from wardwatch.app.supervisor import Supervisor
 from wardwatch.devices.bluetooth.runtime import BleRuntime
 from wardwatch.devices.bluetooth.source import BleSource
-from wardwatch.devices.link_timing import conditions, samples, since
+from wardwatch.devices.link_timing import conditions, run_figures, samples, since
 
 BED = "bed01"
 STRAP = "C1:00:00:00:00:01"
@@ -62,16 +62,7 @@ def bench_ble_link(away_s: tuple[float, ...] = (1.0, 10.0, 30.0)) -> dict[str, o
             to_connected = since(back, lambda: source.status.state is LinkState.CONNECTED)
             to_data = since(back, lambda seen=seen: ecg() > seen)
             to_clear = since(back, lambda: TechnicalKind.DISCONNECTED not in conditions(hub, BED))
-            runs.append(
-                {
-                    "away_s": away,
-                    "link_state_s": round(to_state, 3),
-                    "technical_alarm_s": round(to_alarm, 2),
-                    "reconnected_s": round(to_connected, 2),
-                    "data_again_s": round(to_data, 2),
-                    "alarm_cleared_s": round(to_clear, 2),
-                }
-            )
+            runs.append(run_figures(away, to_state, to_alarm, to_connected, to_data, to_clear))
     finally:
         source.stop()
         supervisor.stop()

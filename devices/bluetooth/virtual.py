@@ -156,6 +156,19 @@ class BumbleScanner(BaseBleakScanner):
         self.call_detection_callbacks(device, adv)
 
 
+class NoAdapterScanner(BaseBleakScanner):
+    """A station whose radio cannot scan (no adapter, BlueZ down), for the failure paths."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(None, None)
+
+    async def start(self) -> None:
+        raise BleakError("No Bluetooth adapters found.")
+
+    async def stop(self) -> None:
+        pass
+
+
 class BumbleClient(BaseBleakClient):
     _air: VirtualAir
 

@@ -22,7 +22,7 @@ from wardwatch.app.domain import LinkState, TechnicalKind
 from wardwatch.app.hub import StreamHub
 from wardwatch.app.supervisor import Supervisor
 from wardwatch.devices.intellivue.emulator import EmulatedIntelliVue, EmulatorThread
-from wardwatch.devices.link_timing import conditions, samples, since
+from wardwatch.devices.link_timing import conditions, run_figures, samples, since
 from wardwatch.devices.samples import SAMPLES
 from wardwatch.devices.serial_port import DEFAULT_BAUD, DEFAULT_BAUDS
 from wardwatch.devices.serial_port.source import SerialSource
@@ -102,14 +102,7 @@ def _one_run(away: float, protocol: str) -> dict[str, float]:
         supervisor.stop()
         if cable.link.is_symlink():
             cable.unplug()
-    return {
-        "away_s": away,
-        "link_state_s": round(to_state, 3),
-        "technical_alarm_s": round(to_alarm, 2),
-        "reconnected_s": round(to_connected, 2),
-        "data_again_s": round(to_data, 2),
-        "alarm_cleared_s": round(to_clear, 2),
-    }
+    return run_figures(away, to_state, to_alarm, to_connected, to_data, to_clear)
 
 
 PROTOCOLS = ("nonin", "intellivue")
