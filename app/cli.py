@@ -24,6 +24,14 @@ from wardwatch.app.clock import ScaledClock
 from wardwatch.app.config import LoadedConfig, StationConfig, apply_overrides, load_config, resolve_data_dir
 from wardwatch.app.diagnostics import device_snapshot
 from wardwatch.app.domain import TechnicalKind
+from wardwatch.app.extensions import (
+    CommandGroups,
+    ServiceContext,
+    add_commands,
+    add_station_options,
+    close_services,
+    start_services,
+)
 from wardwatch.app.logs import setup_logging
 from wardwatch.app.run_marker import RunMarker, notice
 from wardwatch.app.station import BedSetup, Station, StationSetup
@@ -109,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="close the station after SECONDS (smoke tests, demos)",
     )
     parser.add_argument("--info", action="store_true", help="print versions and paths for IT, then exit")
+    add_station_options(parser, None)
     sub = parser.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="run the station")
@@ -124,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="X",
         help="run simulated sources X times faster than real time",
     )
+    add_station_options(run, argparse.SUPPRESS)
 
     bench = sub.add_parser("bench", help="measure performance")
     bench_sub = bench.add_subparsers(dest="bench", required=True)
@@ -170,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         _record_command_options(db_sub.add_parser(name, help=text))
 
     export = sub.add_parser("export", help="export waveforms, trends or events of a period from the record")
-    export.add_argument("what", choices=("waves", "trends", "events"))
+    export.add_argument("what", choices=("waves", "trends", "events", "fhir"))
     export.add_argument(
         "--bed", metavar="BED", help="bed id (bed01 …) or label; events: all beds if left out"
     )
@@ -255,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Everything after -- is passed to the station, e.g. 'wardwatch watchdog -- --kiosk'.",
     )
     watchdog.add_argument("station_args", nargs=argparse.REMAINDER, help="-- then the station's arguments")
+    add_commands(CommandGroups(top=sub, bench=bench_sub, eval=eval_sub))
     return parser
 
 
@@ -370,6 +381,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     station = make_station(loaded.config, args.replay, args.beds is not None)
     record, problems = start_record(station, args, loaded.config)
     marker: RunMarker | None = None
+    services = start_services(ServiceContext(station, loaded.config, args, record, headless=False))
     try:
         marker, restarted = begin_run(station, loaded.config)
         return int(
@@ -382,6 +394,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
             )
         )
     finally:
+        close_services(services)
         if marker is not None:
             marker.end()
         if record is not None:
@@ -405,12 +418,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     for message in problems:
         print(message, file=sys.stderr)
     marker: RunMarker | None = None
+    services = start_services(ServiceContext(station, loaded.config, args, record, headless=True))
     try:
         marker, restarted = begin_run(station, loaded.config)
         for message in restarted:
             print(message, flush=True)
         return run_headless(station, args.duration, sys.stdout)
     finally:
+        close_services(services)
         if marker is not None:
             marker.end()
         if record is not None:
@@ -473,6 +488,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         try:
             if args.what == "events":
                 export.export_events_csv(reader, bed, start, end, args.out)
+            elif args.what == "fhir":
+                from wardwatch.app.interop.fhir_export import write_bundle
+
+                write_bundle(reader, bed or "", start, end, args.out)
             elif args.what == "trends":
                 export.export_trends_csv(reader, bed or "", start, end, args.out)
             elif (args.format or "edf") == "edf":
@@ -661,6 +680,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(data_dir, verbose=debug)
         if args.info or args.command == "info":
             return cmd_info(args)
+        handler = getattr(args, "handler", None)
+        if handler is not None:  # a feature's command (see wardwatch.app.extensions)
+            return int(handler(args))
         if args.command == "run":
             return cmd_run(args)
         if args.command == "bench":

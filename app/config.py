@@ -168,6 +168,11 @@ class StationConfig:
     seed: int = DEFAULT_SEED
     waveform_hours: float = DEFAULT_WAVEFORM_HOURS
     trend_days: float = DEFAULT_TREND_DAYS
+    # -- security (users issue) --
+    # -- interop (interoperability issue) --
+    # -- fleet (device-fleet issue) --
+    # -- review (handover issue) --
+    # -- deterioration (predictive-deterioration issue) --
 
     def __post_init__(self) -> None:
         for setting in _SETTINGS:
@@ -216,6 +221,11 @@ _SETTINGS: tuple[_Setting, ...] = (
     _Setting("storage", "data_dir", "data_dir", _check_data_dir, "data directory", optional=True),
     _Setting("storage", "waveform_hours", "waveform_hours", _check_waveform_hours, "waveform retention"),
     _Setting("storage", "trend_days", "trend_days", _check_trend_days, "trend retention"),
+    # -- security (users issue) --
+    # -- interop (interoperability issue) --
+    # -- fleet (device-fleet issue) --
+    # -- review (handover issue) --
+    # -- deterioration (predictive-deterioration issue) --
 )
 _BED_SECTION = "bed"
 _BED_KEYS = ("label", "source")

@@ -117,6 +117,9 @@ class Station:
         # what the status bar says about the encrypted record (set by whoever attaches one)
         self.recording = "off"
         self.queries = RecordQueries()
+        # services of feature modules beside the station (interop links, sessions, …) by name, for the
+        # front end to find; filled by wardwatch.app.extensions.start_services
+        self.services: dict[str, object] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:

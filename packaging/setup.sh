@@ -8,11 +8,12 @@ what="${1:-run}"
 PYTHON="${PYTHON:-python3}"
 
 # Qt (xcb and offscreen platforms), fonts for readable numerics, PulseAudio client for alarm tones,
-# and Xvfb/ImageMagick for screenshots of a real window.
+# Xvfb/ImageMagick for screenshots of a real window, and OpenMP for the deterioration model (LightGBM).
 DEB_PACKAGES=(
   libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
   libxcb-render-util0 libxcb-image0 libxcb-xkb1 libx11-xcb1 libpulse0 fonts-dejavu-core
+  libgomp1
 )
 if [ "$what" = "test" ]; then
   # screenshots of a real window; a real Secret Service (GNOME Keyring in a private D-Bus session)

@@ -33,6 +33,7 @@ from wardwatch.ui.entries_dialog import EntriesDialog
 from wardwatch.ui.limits_dialog import LimitsDialog
 from wardwatch.ui.theme import theme
 from wardwatch.ui.tile import ECG_SWEEP_S, BedTile
+from wardwatch.ui.window_extensions import extend_bed_menu, extend_window
 
 
 def news2_label(latest: BedNews2 | None) -> tuple[str, str]:
@@ -200,6 +201,7 @@ class MainWindow(QMainWindow):
         about = QAction("&About WardWatch", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+        extend_window(self)
 
     # -- running -------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -349,6 +351,7 @@ class MainWindow(QMainWindow):
         menu.addAction("Move patient…", lambda: self.move_dialog(bed_id))
         menu.addAction("Discharge patient…", lambda: self.discharge_dialog(bed_id))
         menu.addAction("Assign source…", lambda: self.source_dialog(bed_id))
+        extend_bed_menu(self, menu, bed_id)
         menu.exec(pos)
 
     def _run_ward_action(self, action: Callable[[], None]) -> None:
