@@ -82,7 +82,8 @@ class AlarmEngine:
         self._defaults = settings or default_settings()
         self._bed_settings: dict[str, AlarmSettings] = {}
         self._analyser = analyser
-        self._extra = extra
+        # more rules may join later (pumps, glucose, deterioration risk), each guarded on its own
+        self._extra: list[ExtraFindings] = [extra] if extra is not None else []
         self._tick_s = tick_s
         self._lock = threading.RLock()
         self._open: dict[_Key, Alarm] = {}
@@ -225,12 +226,16 @@ class AlarmEngine:
                     reason=f"the analysis failed ({failed}); watch the bedside monitor",
                 )
             )
-        if self._extra is not None:
+        for rules in list(self._extra):
             try:
-                findings += self._extra(bed, now)
+                findings += rules(bed, now)
             except Exception:
                 log.exception("extra alarm rules failed on %s", bed)
         return findings
+
+    def add_rules(self, rules: ExtraFindings) -> None:
+        """More per-bed findings (e.g. pump or risk alarms); a rule that raises is logged, the others run."""
+        self._extra.append(rules)
 
     def _apply(self, bed: str, findings: Iterable[Finding], now: float) -> bool:
         changed = False
