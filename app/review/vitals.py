@@ -1,0 +1,95 @@
+"""Vital signs of a period hour by hour: minimum, median and maximum of each recorded numeric."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from wardwatch.app.codes import MdcCode, channel_table
+
+Samples = tuple[npt.NDArray[np.float64], npt.NDArray[np.float32]]  # times (UTC s), values
+HOUR_S = 3600.0
+
+# The handover order a nurse reads them in; any other recorded numeric follows (a risk score, say).
+PREFERRED: tuple[MdcCode, ...] = (
+    MdcCode.ECG_HEART_RATE,
+    MdcCode.PULS_OXIM_PULS_RATE,
+    MdcCode.PULS_OXIM_SAT_O2,
+    MdcCode.RESP_RATE,
+    MdcCode.PRESS_BLD_ART_SYS,
+    MdcCode.PRESS_BLD_ART_DIA,
+    MdcCode.PRESS_BLD_NONINV_SYS,
+    MdcCode.PRESS_BLD_NONINV_DIA,
+    MdcCode.PRESS_BLD_NONINV_MEAN,
+    MdcCode.TEMP_BODY,
+)
+
+
+def channel_name(code: int) -> tuple[str, str]:
+    """(label, unit) of a numeric channel; a code the table does not know is named by its number."""
+    try:
+        row = channel_table()[MdcCode(code)]
+    except (ValueError, KeyError):
+        return f"channel {code}", ""
+    return row.label, row.unit_label
+
+
+def channel_order(codes: Mapping[int, object] | list[int]) -> list[int]:
+    have = list(codes)
+    ordered = [int(c) for c in PREFERRED if int(c) in have]
+    return ordered + sorted(c for c in have if c not in ordered)
+
+
+@dataclass(frozen=True, slots=True)
+class HourStats:
+    low: float
+    median: float
+    high: float
+
+    def text(self, decimals: int = 0) -> str:
+        f = f"{{:.{decimals}f}}"
+        return f"{f.format(self.low)}/{f.format(self.median)}/{f.format(self.high)}"
+
+
+@dataclass(frozen=True, slots=True)
+class VitalsRow:
+    code: int
+    label: str
+    unit: str
+    hours: tuple[HourStats | None, ...]  # None: nothing recorded that hour
+
+    @property
+    def decimals(self) -> int:
+        return 1 if self.code == MdcCode.TEMP_BODY else 0
+
+
+@dataclass(frozen=True, slots=True)
+class VitalsTable:
+    hour_starts: tuple[float, ...]
+    rows: tuple[VitalsRow, ...]
+
+
+def hourly_vitals(trends: Mapping[int, Samples], start: float, end: float) -> VitalsTable:
+    """Each recorded numeric's hours from `start` (the last hour may be shorter)."""
+    n = max(1, int(np.ceil((end - start) / HOUR_S - 1e-9)))
+    edges = start + HOUR_S * np.arange(n + 1, dtype=np.float64)
+    edges[-1] = max(edges[-1], end)
+    rows = []
+    for code in channel_order(trends):
+        times, values = trends[code]
+        cut = np.searchsorted(times, edges, side="left")
+        hours: list[HourStats | None] = []
+        for h in range(n):
+            chunk = values[cut[h] : cut[h + 1]]
+            chunk = chunk[np.isfinite(chunk)]
+            hours.append(
+                HourStats(float(chunk.min()), float(np.median(chunk)), float(chunk.max()))
+                if len(chunk)
+                else None
+            )
+        if any(h is not None for h in hours):
+            label, unit = channel_name(code)
+            rows.append(VitalsRow(code, label, unit, tuple(hours)))
+    return VitalsTable(tuple(float(e) for e in edges[:-1]), tuple(rows))
