@@ -32,8 +32,10 @@ from wardwatch.app.extensions import (
     close_services,
     start_services,
 )
+from wardwatch.app.fleet.mix import default_devices
 from wardwatch.app.logs import setup_logging
 from wardwatch.app.run_marker import RunMarker, notice
+from wardwatch.app.security.command_line import AuthError, add_auth_options, authorize_command
 from wardwatch.app.station import BedSetup, Station, StationSetup
 from wardwatch.devices.base import SourceError
 from wardwatch.devices.decoded import DecodeError
@@ -101,6 +103,7 @@ def _record_command_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=None, metavar="DIR", help="where the database lives")
     parser.add_argument("--config", type=Path, default=None, metavar="FILE", help="configuration file (TOML)")
     _record_options(parser, suppress=False)
+    add_auth_options(parser)  # who runs it: see wardwatch.app.security.command_line
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -258,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common(diagnostics, suppress=True)
     diagnostics.add_argument("--out", type=Path, required=True, help="the zip file to write")
+    add_auth_options(diagnostics)
 
     watchdog = sub.add_parser(
         "watchdog",
@@ -301,7 +305,10 @@ def bed_setups(config: StationConfig, replay: Path | None, beds_given: bool) -> 
         configured = config.beds[i] if i < len(config.beds) else None
         label = configured.label if configured is not None else f"Bed {i + 1}"
         source = configured.source if configured is not None and configured.source else f"sim:{mix[i]}"
-        setups.append(BedSetup(label, source))
+        devices = configured.devices if configured is not None else None
+        if devices is None:  # a simulated bed gets simulated pumps and sensors, others none
+            devices = default_devices(i) if source.startswith("sim:") else ()
+        setups.append(BedSetup(label, source, devices))
     return setups
 
 
@@ -680,6 +687,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(data_dir, verbose=debug)
         if args.info or args.command == "info":
             return cmd_info(args)
+        try:  # the one authorisation check, for every command that is an action (users issue)
+            authorize_command(args)
+        except AuthError as exc:
+            raise CliError(str(exc), exc.code) from None
         handler = getattr(args, "handler", None)
         if handler is not None:  # a feature's command (see wardwatch.app.extensions)
             return int(handler(args))

@@ -35,6 +35,8 @@ class MdcCode(IntEnum):
     PULS_OXIM_PLETH = 150452
     RESP = 151552
     PRESS_BLD_ART_ABP = 150036
+    CONC_GLU_ISF = 160212  # continuous glucose (CGM), interstitial fluid
+    CONC_GLU_CAPILLARY_WHOLEBLOOD = 160184  # fingerstick glucose
 
 
 class ChannelKind(StrEnum):

@@ -129,6 +129,125 @@ def _check_source_spec(value: object) -> str:
     return value.strip()
 
 
+# -- security (users issue) --
+DEFAULT_IDLE_LOCK_S = 600.0
+DEFAULT_MAX_FAILED_LOGINS = 5
+DEFAULT_LOCKOUT_S = 900.0
+
+
+def _check_idle_lock(value: object) -> float:
+    if _is_number(value) and value == 0:
+        return 0.0  # never lock on its own
+    return _check_float_range(value, (30.0, 86_400.0), "seconds (or 0: never)")
+
+
+def _check_bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _check_max_failed_logins(value: object) -> int:
+    if not (_is_int(value) and isinstance(value, int) and 3 <= value <= 20):
+        raise ValueError("must be a whole number from 3 to 20")
+    return value
+
+
+def _check_lockout(value: object) -> float:
+    return _check_float_range(value, (60.0, 86_400.0), "seconds")
+
+
+# -- interop (interoperability issue) --
+DEFAULT_INTEROP_NUMERICS_S = 60.0
+DEFAULT_INTEROP_ACK_TIMEOUT_S = 10.0
+DEFAULT_INTEROP_LINK_DOWN_S = 300.0
+DEFAULT_INTEROP_FACILITY = "WARD"
+_HOST_PORT = re.compile(r"^\[?([A-Za-z0-9_.:-]+?)\]?:(\d{1,5})$")
+
+
+def _check_port(value: object) -> int:
+    if not (_is_int(value) and isinstance(value, int) and 1 <= value <= 65535):
+        raise ValueError("must be a port number from 1 to 65535")
+    return value
+
+
+def _check_host_port(value: object) -> str:
+    match = _HOST_PORT.match(value.strip()) if isinstance(value, str) else None
+    if match is None or not 1 <= int(match.group(2)) <= 65535:
+        raise ValueError('must be host:port, e.g. "mirth.hospital.local:6661"')
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _check_url(value: object) -> str:
+    if not isinstance(value, str) or not re.match(r"^https?://[^\s/]+", value.strip()):
+        raise ValueError('must be an http:// or https:// URL, e.g. "https://fhir.hospital.local/r4"')
+    return value.strip().rstrip("/")
+
+
+def _check_interop_interval(value: object) -> float:
+    return _check_float_range(value, (5.0, 3600.0), "seconds")
+
+
+def _check_ack_timeout(value: object) -> float:
+    return _check_float_range(value, (0.5, 300.0), "seconds")
+
+
+def _check_link_down(value: object) -> float:
+    return _check_float_range(value, (5.0, 86_400.0), "seconds")
+
+
+def _check_facility(value: object) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_. -]{1,20}", value.strip()):
+        raise ValueError("must be 1 to 20 letters, digits, spaces, '.', '_' or '-'")
+    return value.strip()
+
+
+# -- fleet (device-fleet issue) --
+DEFAULT_FLEET_MISSING_AFTER_MIN = 60.0
+DEFAULT_FLEET_SHIFT_HOURS = 12.0
+# Days between two services per device type (a CGM's "service" is its sensor change).
+DEFAULT_FLEET_MAINTENANCE_DAYS: tuple[tuple[str, float], ...] = (
+    ("bedside-monitor", 365.0),
+    ("blood-pressure-monitor", 365.0),
+    ("cgm", 14.0),
+    ("ecg-patch", 180.0),
+    ("infusion-pump", 365.0),
+    ("pulse-oximeter", 365.0),
+    ("thermometer", 365.0),
+)
+_DEVICE_TYPE = re.compile(r"[a-z][a-z0-9-]{0,39}")
+
+
+def _check_missing_after(value: object) -> float:
+    return _check_float_range(value, (1.0, 43_200.0), "minutes")
+
+
+def _check_shift_hours(value: object) -> float:
+    return _check_float_range(value, (1.0, 24.0), "hours")
+
+
+def _check_maintenance_days(value: object) -> tuple[tuple[str, float], ...]:
+    """A table device type → days; types not given keep their default."""
+    pairs = value.items() if isinstance(value, dict) else value
+    if not isinstance(pairs, tuple | list) and not isinstance(value, dict):
+        raise ValueError('must be a table of device type = days, e.g. { infusion-pump = 365 }')
+    out = dict(DEFAULT_FLEET_MAINTENANCE_DAYS)
+    for item in pairs:
+        if not (isinstance(item, tuple | list) and len(item) == 2):
+            raise ValueError("must be a table of device type = days")
+        kind, days = item
+        if not isinstance(kind, str) or not _DEVICE_TYPE.fullmatch(kind):
+            raise ValueError(f"{kind!r} is not a device type such as infusion-pump")
+        out[kind] = _raise_as_field(kind, lambda v: _check_float_range(v, (1.0, 3650.0), "days"), days)
+    return tuple(sorted(out.items()))
+
+
+def _check_device_specs(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        raise ValueError('must be a list of source specs, e.g. ["pump:heparin", "cgm:stable"]')
+    return tuple(_check_source_spec(v) for v in value)
+
+
 # ---------------------------------------------------------------------------------------------------
 # The configuration values
 
@@ -139,11 +258,15 @@ class BedConfig:
 
     label: str
     source: str | None = None
+    # further devices at the bed (pumps, glucose sensors); None: the simulator's mix for a simulated bed
+    devices: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "label", _raise_as_field("label", _check_bed_label, self.label))
         if self.source is not None:
             object.__setattr__(self, "source", _raise_as_field("source", _check_source_spec, self.source))
+        if self.devices is not None:
+            object.__setattr__(self, "devices", _raise_as_field("devices", _check_device_specs, self.devices))
 
 
 def default_bed(index: int) -> BedConfig:
@@ -169,8 +292,26 @@ class StationConfig:
     waveform_hours: float = DEFAULT_WAVEFORM_HOURS
     trend_days: float = DEFAULT_TREND_DAYS
     # -- security (users issue) --
+    idle_lock_s: float = DEFAULT_IDLE_LOCK_S  # the station locks after this long without input; 0: never
+    mask_names_when_locked: bool = True
+    max_failed_logins: int = DEFAULT_MAX_FAILED_LOGINS  # in a row, then the account is locked out
+    lockout_s: float = DEFAULT_LOCKOUT_S
     # -- interop (interoperability issue) --
+    interop_hl7_out: str | None = None  # "host:port" of the HL7 interface engine (PCD-01 numerics)
+    interop_alarm_out: str | None = None  # "host:port" of the alarm manager (PCD-04); None: as hl7_out
+    interop_hl7_in_port: int | None = None  # port of the inbound ADT listener
+    interop_fhir_out: str | None = None  # FHIR base URL receiving transaction Bundles
+    interop_numerics_interval_s: float = DEFAULT_INTEROP_NUMERICS_S
+    interop_ack_timeout_s: float = DEFAULT_INTEROP_ACK_TIMEOUT_S
+    interop_link_down_alarm_s: float = DEFAULT_INTEROP_LINK_DOWN_S
+    interop_tls_ca_file: Path | None = None  # TLS on the MLLP links, trusting this CA
+    interop_tls_cert_file: Path | None = None  # the station's certificate (inbound TLS, client auth)
+    interop_tls_key_file: Path | None = None
+    interop_facility: str = DEFAULT_INTEROP_FACILITY
     # -- fleet (device-fleet issue) --
+    fleet_missing_after_min: float = DEFAULT_FLEET_MISSING_AFTER_MIN
+    fleet_shift_hours: float = DEFAULT_FLEET_SHIFT_HOURS
+    fleet_maintenance_days: tuple[tuple[str, float], ...] = DEFAULT_FLEET_MAINTENANCE_DAYS
     # -- review (handover issue) --
     # -- deterioration (predictive-deterioration issue) --
 
@@ -222,13 +363,37 @@ _SETTINGS: tuple[_Setting, ...] = (
     _Setting("storage", "waveform_hours", "waveform_hours", _check_waveform_hours, "waveform retention"),
     _Setting("storage", "trend_days", "trend_days", _check_trend_days, "trend retention"),
     # -- security (users issue) --
+    _Setting("security", "idle_lock_s", "idle_lock_s", _check_idle_lock, "idle lock time"),
+    _Setting("security", "mask_names_when_locked", "mask_names_when_locked", _check_bool, "name masking"),
+    _Setting("security", "max_failed_logins", "max_failed_logins", _check_max_failed_logins, "failed logins"),
+    _Setting("security", "lockout_s", "lockout_s", _check_lockout, "lockout time"),
     # -- interop (interoperability issue) --
+    _Setting("interop", "hl7_out", "interop_hl7_out", _check_host_port, "HL7 destination", optional=True),
+    _Setting("interop", "alarm_out", "interop_alarm_out", _check_host_port, "alarm manager", optional=True),
+    _Setting("interop", "hl7_in_port", "interop_hl7_in_port", _check_port, "HL7 inbound port", optional=True),
+    _Setting("interop", "fhir_out", "interop_fhir_out", _check_url, "FHIR base URL", optional=True),
+    _Setting(
+        "interop", "numerics_interval_s", "interop_numerics_interval_s", _check_interop_interval, "interval"
+    ),
+    _Setting("interop", "ack_timeout_s", "interop_ack_timeout_s", _check_ack_timeout, "ACK timeout"),
+    _Setting(
+        "interop", "link_down_alarm_s", "interop_link_down_alarm_s", _check_link_down, "link-down alarm time"
+    ),
+    _Setting("interop", "tls_ca_file", "interop_tls_ca_file", _check_data_dir, "TLS CA file", optional=True),
+    _Setting(
+        "interop", "tls_cert_file", "interop_tls_cert_file", _check_data_dir, "TLS certificate", optional=True
+    ),
+    _Setting("interop", "tls_key_file", "interop_tls_key_file", _check_data_dir, "TLS key", optional=True),
+    _Setting("interop", "facility", "interop_facility", _check_facility, "facility"),
     # -- fleet (device-fleet issue) --
+    _Setting("fleet", "missing_after_min", "fleet_missing_after_min", _check_missing_after, "missing time"),
+    _Setting("fleet", "shift_hours", "fleet_shift_hours", _check_shift_hours, "shift length"),
+    _Setting("fleet", "maintenance_days", "fleet_maintenance_days", _check_maintenance_days, "intervals"),
     # -- review (handover issue) --
     # -- deterioration (predictive-deterioration issue) --
 )
 _BED_SECTION = "bed"
-_BED_KEYS = ("label", "source")
+_BED_KEYS = ("label", "source", "devices")
 _DEFAULTS = StationConfig()
 
 
@@ -396,6 +561,8 @@ def _default_repr(value: object) -> str:
         return _fmt_number(value)
     if value is None:
         return "the platform default"
+    if isinstance(value, tuple) and all(isinstance(p, tuple) and len(p) == 2 for p in value):
+        return "{ " + ", ".join(f"{k} = {_default_repr(v)}" for k, v in value) + " }"
     return _toml_repr(value)
 
 
@@ -515,7 +682,18 @@ def _read_beds(report: _Reporter, doc: Mapping[str, Any], bed_count: int) -> tup
                     f"bed entry {index + 1}: source = {_toml_repr(entry['source'])} is not allowed ({exc}); "
                     "the station picks the source",
                 )
-        beds.append(BedConfig(label=label, source=source))
+        devices: tuple[str, ...] | None = None
+        if "devices" in entry:
+            try:
+                devices = _check_device_specs(entry["devices"])
+            except ValueError as exc:
+                report.at(
+                    (*where, "devices"),
+                    f"bed entry {index + 1}: devices = {_toml_repr(entry['devices'])} is not allowed "
+                    f"({exc}); the bed gets no further devices",
+                )
+                devices = ()
+        beds.append(BedConfig(label=label, source=source, devices=devices))
     return tuple(beds)
 
 
@@ -676,7 +854,7 @@ def resolve_beds(
     if len(mix) != config.bed_count:
         raise ValueError(f"default_sources({config.bed_count}) returned {len(mix)} sources")
     return tuple(
-        bed if bed.source is not None else BedConfig(label=bed.label, source=source)
+        bed if bed.source is not None else BedConfig(label=bed.label, source=source, devices=bed.devices)
         for bed, source in zip(config.beds, mix, strict=True)
     )
 

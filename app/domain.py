@@ -71,6 +71,7 @@ class TechnicalKind(StrEnum):
     DATA_ERROR = "data_error"
     RECORDING_STOPPED = "recording_stopped"  # station-wide: the encrypted record cannot be written
     STATION_RESTARTED = "station_restarted"  # station-wide: the last run ended without a clean stop
+    INTERFACE_DOWN = "interface_down"  # station-wide: an HL7/FHIR link cannot deliver (interop)
 
 
 TECHNICAL_TEXT: dict[TechnicalKind, str] = {
@@ -84,6 +85,7 @@ TECHNICAL_TEXT: dict[TechnicalKind, str] = {
     TechnicalKind.DATA_ERROR: "Data error",
     TechnicalKind.RECORDING_STOPPED: "Recording stopped",
     TechnicalKind.STATION_RESTARTED: "Station restarted",
+    TechnicalKind.INTERFACE_DOWN: "Interface down",
 }
 
 
@@ -152,4 +154,6 @@ class Bed:
     label: str
     patient: Patient | None = None
     source_spec: str | None = None  # e.g. "sim:stable" or "replay:/path/record"
+    # further devices at the bed beside its monitor (infusion pumps, glucose sensors), as source specs
+    devices: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)

@@ -132,7 +132,9 @@ class StreamHub:
         self.counters.blocks += 1
         self.counters.samples += len(block.samples)
 
-    def push_observation(self, obs: Observation) -> None:
+    def push_observation(self, obs: Observation, *, from_monitor: bool = True) -> None:
+        """`from_monitor` False: a further device at the bed (a glucose sensor reporting once a minute)
+        whose values must not count as the bed's monitor being alive to the supervisor."""
         streams = self._bed(obs.bed)
         history = streams.numeric_history.get(obs.code)
         if history is None:
@@ -141,7 +143,8 @@ class StreamHub:
                 streams.numeric_history = {**streams.numeric_history, obs.code: history}
         history.write((obs.value,), (obs.time,))
         streams.numerics[obs.code] = obs
-        streams.last_data = max(streams.last_data or obs.time, obs.time)
+        if from_monitor:
+            streams.last_data = max(streams.last_data or obs.time, obs.time)
         self.counters.observations += 1
         self._publish(obs)
 

@@ -7,10 +7,12 @@ calls it from the GUI thread; nothing here blocks for long (sources load their d
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from wardwatch.app.alarms.engine import AlarmEngine, Analyser
 from wardwatch.app.alarms.findings import Finding
@@ -26,6 +28,8 @@ from wardwatch.app.domain import (
     TechnicalEvent,
     TechnicalKind,
 )
+from wardwatch.app.fleet.bed_devices import BedDevices
+from wardwatch.app.fleet.rules import FleetRules
 from wardwatch.app.hub import StreamHub
 from wardwatch.app.record_queries import RecordQueries
 from wardwatch.app.sources import NearbyDevice, SourceContext, bluetooth_scan, make_source
@@ -64,10 +68,26 @@ class WardError(Exception):
     """A ward action that cannot be done (bed occupied, unknown bed); the message is for the user."""
 
 
+_Action = TypeVar("_Action", bound=Callable[..., Any])
+
+
+def _one_ward_action_at_a_time(method: _Action) -> _Action:
+    """Ward actions come from the GUI thread and from inbound HL7 ADT (the interface's thread): each one
+    reads, checks and replaces beds, so two at once could admit two patients to one bed."""
+
+    @functools.wraps(method)
+    def serialised(self: Station, *args: Any, **kwargs: Any) -> Any:
+        with self.ward_lock:
+            return method(self, *args, **kwargs)
+
+    return serialised  # type: ignore[return-value]
+
+
 @dataclass(frozen=True, slots=True)
 class BedSetup:
     label: str
     source: str | None
+    devices: tuple[str, ...] = ()  # further devices at the bed (pumps, glucose sensors)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +119,7 @@ class Station:
         self._options = dict(setup.source_options)
         self._make = source_maker
         self.beds: list[Bed] = [
-            Bed(bed_id=f"bed{i + 1:02d}", label=b.label, source_spec=b.source)
+            Bed(bed_id=f"bed{i + 1:02d}", label=b.label, source_spec=b.source, devices=tuple(b.devices))
             for i, b in enumerate(setup.beds)
         ]
         for bed in self.beds:
@@ -112,8 +132,12 @@ class Station:
         self.news2 = News2Watch(self.hub, lambda bed: self.alarms.settings_for(bed))
         self._analysis, analyser = make_analyser(self.hub, lambda bed: self.alarms.settings_for(bed))
         self.alarms = AlarmEngine(self.hub, clock, self._monitored_beds, analyser=analyser, extra=self.news2)
+        # pumps and glucose sensors beside the monitors, and their alarms (app/fleet)
+        self.bed_devices = BedDevices(self.hub, clock, source_maker)
+        self.alarms.add_rules(FleetRules(self.hub, self.bed_devices, self.alarms.settings_for))
         self._running = False
         self.ward_listeners: list[Callable[[WardChange], None]] = []
+        self.ward_lock = threading.RLock()
         # what the status bar says about the encrypted record (set by whoever attaches one)
         self.recording = "off"
         self.queries = RecordQueries()
@@ -127,6 +151,7 @@ class Station:
         for bed in self.beds:
             if bed.source_spec:
                 self._start_source(bed, bed.source_spec)
+        self.bed_devices.start(self.beds, self._source_context)
         self.supervisor.start()
         self.alarms.start()
 
@@ -139,6 +164,7 @@ class Station:
         for source in list(self.sources.values()):
             source.stop()
         self.sources.clear()
+        self.bed_devices.stop()
         self.runner.stop()
         self.shared.close()
         self.queries.shutdown()
@@ -147,7 +173,7 @@ class Station:
     def _monitored_beds(self) -> list[str]:
         """Beds with a device (an empty bed position raises no alarms: it shows "no device"), and the
         station itself while it has a technical condition of its own (recording stopped)."""
-        beds = [b.bed_id for b in self.beds if b.source_spec]
+        beds = [b.bed_id for b in self.beds if b.source_spec or b.devices]
         station = self.hub.streams(STATION_BED)
         if station is not None and station.conditions:
             beds.append(STATION_BED)
@@ -173,6 +199,7 @@ class Station:
     def _index(self, bed_id: str) -> int:
         return self.beds.index(self.bed(bed_id))
 
+    @_one_ward_action_at_a_time
     def admit(self, bed_id: str, patient: Patient) -> None:
         bed = self.bed(bed_id)
         if bed.patient is not None:
@@ -183,6 +210,7 @@ class Station:
         log.info("patient admitted to %s", bed.label)  # no PHI in logs
         self._tell(WardChange("admit", bed_id, self.clock.now(), patient=patient))
 
+    @_one_ward_action_at_a_time
     def discharge(self, bed_id: str) -> None:
         bed = self.bed(bed_id)
         if bed.patient is None:
@@ -193,6 +221,7 @@ class Station:
         log.info("patient discharged from %s", bed.label)
         self._tell(WardChange("discharge", bed_id, self.clock.now()))
 
+    @_one_ward_action_at_a_time
     def move(self, from_bed: str, to_bed: str) -> None:
         src, dst = self.bed(from_bed), self.bed(to_bed)
         if src.patient is None:
@@ -206,7 +235,17 @@ class Station:
         self._tell(WardChange("discharge", from_bed, now))
         self._tell(WardChange("admit", to_bed, now, patient=src.patient))
 
+    @_one_ward_action_at_a_time
+    def update_patient(self, bed_id: str, patient: Patient) -> None:
+        """New details of the bed's patient (an HL7 A08): the admission, its alarms and limits go on."""
+        bed = self.bed(bed_id)
+        if bed.patient is None:
+            raise WardError(f"{bed.label} has no patient to update")
+        self.beds[self._index(bed_id)] = replace(bed, patient=patient)
+        log.info("patient details updated in %s", bed.label)
+
     # -- sources -------------------------------------------------------------------------------------
+    @_one_ward_action_at_a_time
     def assign_source(self, bed_id: str, spec: str | None) -> None:
         """Replace the bed's source (None = no device). A source that cannot be made is shown on the bed."""
         bed = self.bed(bed_id)
@@ -223,8 +262,8 @@ class Station:
         """Bluetooth devices heard within `seconds`, to bind a patch to a bed (runs off the GUI thread)."""
         return bluetooth_scan(self.shared, seconds)
 
-    def _start_source(self, bed: Bed, spec: str) -> None:
-        ctx = SourceContext(
+    def _source_context(self, bed: Bed) -> SourceContext:
+        return SourceContext(
             clock=self.clock,
             seed=self._seed,
             bed_index=self.beds.index(bed),
@@ -232,6 +271,9 @@ class Station:
             runner=self.runner,  # light sources share one thread instead of one thread each
             shared=self.shared,
         )
+
+    def _start_source(self, bed: Bed, spec: str) -> None:
+        ctx = self._source_context(bed)
         try:
             source = self._make(spec, bed.bed_id, ctx)
             source.start(self.hub)

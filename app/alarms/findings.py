@@ -30,6 +30,7 @@ _RATE_LOW = frozenset({"hr_low", "pr_low"})
 COVERS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "spo2_very_low": frozenset({"spo2_low"}),
+        "glucose_very_low": frozenset({"glucose_low"}),
         NEWS2_KEY + "_high": frozenset({NEWS2_KEY + "_medium"}),
         # the ECG heart rate speaks for the pulse rate; without ECG (leads off) the pulse rate alarms
         "hr_high": frozenset({"pr_high"}),
