@@ -190,9 +190,10 @@ class Recorder:
     def discharged(self, bed: str, when: float) -> Future[None]:
         return self._writer.put_critical(Row(schema.admissions, {"bed_id": bed, "discharged_at": when}))
 
-    def audit(self, user: str, action: str, detail: str, when: float) -> Future[None]:
+    def audit(self, user: str, action: str, detail: str, when: float, **more: str) -> Future[None]:
+        """An audit row (`more`: target, outcome, before, after); the writer chains it (security_audit)."""
         return self._writer.put_critical(
-            Row(schema.audit, {"time": when, "user": user, "action": action, "detail": detail})
+            Row(schema.audit, {"time": when, "user": user, "action": action, "detail": detail, **more})
         )
 
     # -- the thread -------------------------------------------------------------------------------

@@ -133,6 +133,14 @@ audit = Table(
     Column("user", String(64), nullable=False),
     Column("action", String(64), nullable=False),
     Column("detail", Text, nullable=False, default=""),
+    # users issue (revision 0003): what was acted on, how it ended, the value before and after, and the
+    # hash chain (see storage/security_audit.py): each row carries its predecessor's hash and its own
+    Column("target", String(128), nullable=False, default=""),
+    Column("outcome", String(16), nullable=False, default="ok"),
+    Column("before", Text, nullable=False, default=""),
+    Column("after", Text, nullable=False, default=""),
+    Column("prev_hash", String(64), nullable=False, default=""),
+    Column("hash", String(64), nullable=False, default=""),
 )
 
 # Stretches the station saw but could not record (disk full, store down), so a gap is never silent.

@@ -16,6 +16,7 @@ from pathlib import Path
 from wardwatch.app.alarms.engine import STATION_USER
 from wardwatch.app.domain import TechnicalKind
 from wardwatch.app.record_queries import JournalLine
+from wardwatch.app.security.service import acting_user
 from wardwatch.app.station import Station, WardChange
 from wardwatch.storage.database import Record, open_record
 from wardwatch.storage.reader import RecordReader
@@ -60,10 +61,11 @@ def attach_record(
     recorder = Recorder(station.hub, writer, alarm_journal=station.alarms.subscribe())
 
     def on_ward_change(change: WardChange) -> Future[None]:
-        # who did it, as far as the station knows (logins come with the users issue); never the
-        # patient's details, which stay in the admissions alone
+        # who did it: the user on the station (the window checked their right just before); never the
+        # patient's details, which stay in the admissions alone. The writer chains the row.
         detail = change.bed_id if change.kind != "source" else f"{change.bed_id} {change.source or 'none'}"
-        recorder.audit(STATION_USER, f"ward {change.kind}", detail, change.time)
+        user = acting_user(station.services, STATION_USER)
+        recorder.audit(user, f"ward {change.kind}", detail, change.time, target=change.bed_id)
         if change.kind == "admit" and change.patient is not None:
             return recorder.admitted(change.bed_id, change.patient, change.time)
         if change.kind == "source":

@@ -27,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError
 from wardwatch.storage import schema
 from wardwatch.storage.codec import decode_minute, hour_of_minutes, merge_minutes
+from wardwatch.storage.security_audit import append_audit
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,8 @@ class RecordWriter:
                 )
             elif row.table is schema.devices:
                 self._device(conn, row.values)
+            elif row.table is schema.audit:
+                append_audit(conn, row.values)  # hash-chained, in write order (users issue)
             elif row.values:
                 by_table.setdefault(row.table.name, []).append(row.values)
         for name, values in by_table.items():
