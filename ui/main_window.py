@@ -22,8 +22,12 @@ from PySide6.QtWidgets import (
 from wardwatch.app.alarms.display import limit_texts, pause_text, tile_alarm
 from wardwatch.app.alarms.model import AlarmSnapshot
 from wardwatch.app.alarms.news2_watch import BedNews2
+from wardwatch.app.alarms.settings import LimitRule
 from wardwatch.app.domain import STATION_BED, LinkState
 from wardwatch.app.presentation import grid_shape
+from wardwatch.app.security.access import AccessControl, Decision
+from wardwatch.app.security.actions import Action
+from wardwatch.app.security.service import SERVICE_NAME, SecurityService
 from wardwatch.app.station import Station, WardError
 from wardwatch.ui.alarm_audio import StationSound
 from wardwatch.ui.alarm_bar import AlarmBar
@@ -41,6 +45,14 @@ def news2_label(latest: BedNews2 | None) -> tuple[str, str]:
     if latest is None:
         return "", ""
     return f"NEWS2 {latest.score.text}{(' ' + latest.arrow) if latest.arrow else ''}", latest.score.band.value
+
+
+def rule_text(rule: LimitRule) -> str:
+    """A limit as the audit trail keeps it before and after a change."""
+    low = "-" if rule.low is None else f"{rule.low:g}"
+    high = "-" if rule.high is None else f"{rule.high:g}"
+    state = "on" if rule.enabled else "off"
+    return f"{rule.key} low {low} high {high} {rule.priority.name.lower()} delay {rule.delay_s:g} s {state}"
 
 
 NOT_A_MEDICAL_DEVICE = (
@@ -134,7 +146,14 @@ class MainWindow(QMainWindow):
         column.addWidget(self.alarm_bar)
         column.addWidget(self._grid, 1)
         self.setCentralWidget(central)
-        self.user = "station"  # who acts, until the users issue brings logins
+        # Who acts: every action below asks the one authorisation check (wardwatch.app.security.access)
+        # through `authorized`. A window built without the composition root has no security service and
+        # acts as the station (embedding, display benches); `wardwatch` always starts the service.
+        service = station.services.get(SERVICE_NAME)
+        self.security: SecurityService | None = service if isinstance(service, SecurityService) else None
+        self.access = self.security.access if self.security is not None else AccessControl.without_users()
+        # what to do when the check says no (the security hooks open the login or explain); set by them
+        self.on_refused: Callable[[Decision], None] = self._tell_refused
         self._alarm_version = -1
         self._labels = {STATION_BED: "Station", **{b.bed_id: b.label for b in station.beds}}
         self.sound = StationSound(self)
@@ -264,6 +283,39 @@ class MainWindow(QMainWindow):
         up = sum(1 for s in states if s is LinkState.CONNECTED)
         self._sources_label.setText(f"  Sources: {up}/{len(self.station.beds)} connected  ")
         self._recording_label.setText(f"  Recording: {self.station.recording}  ")
+        actor = self.access.actor
+        if self.access.unsecured:
+            self._user_label.setText("  User: station (no user directory)  ")
+        elif actor is None:
+            self._user_label.setText("  🔒 Locked — log in to act (Ctrl+L)  ")
+        else:
+            self._user_label.setText(f"  User: {actor.name} ({self.access.permissions.title(actor.role)})  ")
+
+    # -- authorisation ---------------------------------------------------------------------------------
+    @property
+    def user(self) -> str:
+        """The name actions are recorded under: the logged-in user's ("station" without a service)."""
+        actor = self.access.actor
+        return actor.name if actor is not None else "(locked)"
+
+    def authorized(
+        self, action: Action | str, target: str = "", *, before: str = "", after: str = "", detail: str = ""
+    ) -> str | None:
+        """The one check for an action of this window (and of any feature's hook): the user name to act
+        as, or None when refused (audited, and the person is told why or asked to log in)."""
+        decision = self.access.check(action, target, before=before, after=after, detail=detail)
+        if decision:
+            return decision.user
+        self.on_refused(decision)
+        return None
+
+    def permitted(self, action: Action | str, target: str = "") -> bool:
+        """Before a dialog opens: True if the action may be taken (nothing audited yet); otherwise the
+        refusal is audited and shown, so nobody fills in a form they cannot submit."""
+        return self.access.allows(action) or self.authorized(action, target) is not None
+
+    def _tell_refused(self, decision: Decision) -> None:
+        self.statusBar().showMessage(decision.reason, 8000)
 
     # -- actions -------------------------------------------------------------------------------------
     def open_bed(self, bed_id: str) -> None:
@@ -284,16 +336,32 @@ class MainWindow(QMainWindow):
             tile.set_bed(self.station.bed(tile.bed.bed_id))
 
     def acknowledge_all(self) -> None:
-        self.station.alarms.acknowledge_all(self.user)
+        if (user := self.authorized(Action.ACKNOWLEDGE, "all beds")) is not None:
+            self.station.alarms.acknowledge_all(user)
 
     def acknowledge_bed(self, bed_id: str) -> None:
-        self.station.alarms.acknowledge_bed(bed_id, self.user)
+        if (user := self.authorized(Action.ACKNOWLEDGE, bed_id)) is not None:
+            self.station.alarms.acknowledge_bed(bed_id, user)
+
+    def acknowledge_alarm(self, alarm_id: int) -> bool:
+        if (user := self.authorized(Action.ACKNOWLEDGE, f"alarm {alarm_id}")) is None:
+            return False
+        return self.station.alarms.acknowledge(alarm_id, user)
 
     def toggle_audio_pause(self) -> None:
-        if self.station.alarms.snapshot.pause is not None:
-            self.station.alarms.resume_audio(self.user)
+        paused = self.station.alarms.snapshot.pause is not None
+        user = self.authorized(
+            Action.AUDIO_PAUSE,
+            "station",
+            before="paused" if paused else "sounding",
+            after="sounding" if paused else "paused",
+        )
+        if user is None:
+            return
+        if paused:
+            self.station.alarms.resume_audio(user)
         else:
-            self.station.alarms.pause_audio(self.user)
+            self.station.alarms.pause_audio(user)
 
     def alarms_dialog(self, held_back: bool = False) -> AlarmsDialog:
         dialog = self._alarms_dialog
@@ -301,7 +369,7 @@ class MainWindow(QMainWindow):
             dialog = AlarmsDialog(
                 lambda: self.station.alarms.snapshot,
                 lambda: self._labels,
-                lambda alarm_id: self.station.alarms.acknowledge(alarm_id, self.user),
+                self.acknowledge_alarm,
                 self.open_bed,
                 self,
                 history=self.station.queries.journal_between if self.station.queries.available else None,
@@ -313,25 +381,38 @@ class MainWindow(QMainWindow):
         dialog.raise_()
         return dialog
 
-    def limits_dialog(self, bed_id: str, parent: QWidget | None = None) -> LimitsDialog:
+    def limits_dialog(self, bed_id: str, parent: QWidget | None = None) -> LimitsDialog | None:
+        if not self.permitted(Action.LIMITS_PATIENT, bed_id):
+            return None
         engine = self.station.alarms
         dialog = LimitsDialog(self._labels.get(bed_id, bed_id), engine.settings_for(bed_id), parent or self)
 
         def apply() -> None:
+            settings = engine.settings_for(bed_id)
             for rule in dialog.changed_rules():
-                engine.set_limit(bed_id, rule, self.user)
+                old = settings.rule(rule.key)
+                user = self.authorized(
+                    Action.LIMITS_PATIENT, bed_id, before=rule_text(old) if old else "", after=rule_text(rule)
+                )
+                if user is not None:
+                    engine.set_limit(bed_id, rule, user)
 
         dialog.accepted.connect(apply)
         dialog.open()
         return dialog
 
-    def entries_dialog(self, bed_id: str, parent: QWidget | None = None) -> EntriesDialog:
+    def entries_dialog(self, bed_id: str, parent: QWidget | None = None) -> EntriesDialog | None:
+        if not self.permitted(Action.OBSERVATION, bed_id):
+            return None
         news2 = self.station.news2
         dialog = EntriesDialog(self._labels.get(bed_id, bed_id), news2.entries(bed_id), parent or self)
 
         def apply() -> None:
-            news2.set_entries(bed_id, dialog.entries(self.user, self.station.clock.now()))
-            self.station.alarms.record_entry(bed_id, dialog.summary(), self.user)
+            user = self.authorized(Action.OBSERVATION, bed_id, after=dialog.summary())
+            if user is None:
+                return
+            news2.set_entries(bed_id, dialog.entries(user, self.station.clock.now()))
+            self.station.alarms.record_entry(bed_id, dialog.summary(), user)
 
         dialog.accepted.connect(apply)
         dialog.open()
@@ -362,23 +443,38 @@ class MainWindow(QMainWindow):
         self.refresh_beds()
 
     def admit_dialog(self, bed_id: str | None, parent: QWidget | None = None) -> None:
+        if not self.permitted(Action.ADMIT, bed_id or ""):
+            return
         dialog = AdmitDialog(self.station, bed_id, parent or self)
-        if dialog.exec():
+        if dialog.exec() and self.authorized(Action.ADMIT, dialog.bed_id()) is not None:
             self._run_ward_action(lambda: self.station.admit(dialog.bed_id(), dialog.patient()))
 
     def move_dialog(self, bed_id: str | None, parent: QWidget | None = None) -> None:
+        if not self.permitted(Action.MOVE, bed_id or ""):
+            return
         dialog = MoveDialog(self.station, bed_id, parent or self)
-        if dialog.exec():
+        if dialog.exec() and (
+            self.authorized(Action.MOVE, dialog.from_bed(), before=dialog.from_bed(), after=dialog.to_bed())
+            is not None
+        ):
             self._run_ward_action(lambda: self.station.move(dialog.from_bed(), dialog.to_bed()))
 
     def discharge_dialog(self, bed_id: str | None, parent: QWidget | None = None) -> None:
+        if not self.permitted(Action.DISCHARGE, bed_id or ""):
+            return
         dialog = DischargeDialog(self.station, bed_id, parent or self)
-        if dialog.exec():
+        if dialog.exec() and self.authorized(Action.DISCHARGE, dialog.bed_id()) is not None:
             self._run_ward_action(lambda: self.station.discharge(dialog.bed_id()))
 
     def source_dialog(self, bed_id: str | None, parent: QWidget | None = None) -> None:
+        if not self.permitted(Action.ASSIGN_SOURCE, bed_id or ""):
+            return
         dialog = SourceDialog(self.station, bed_id, parent or self)
-        if dialog.exec():
+        if not dialog.exec():
+            return
+        before = self.station.bed(dialog.bed_id()).source_spec or "none"
+        after = dialog.spec() or "none"
+        if self.authorized(Action.ASSIGN_SOURCE, dialog.bed_id(), before=before, after=after) is not None:
             self._run_ward_action(lambda: self.station.assign_source(dialog.bed_id(), dialog.spec()))
 
     def _toggle_full_screen(self) -> None:
