@@ -44,6 +44,7 @@ from wardwatch.app.presentation import (
     top_condition,
 )
 from wardwatch.app.station import Station
+from wardwatch.ui.review_notes import NotesPanel
 from wardwatch.ui.theme import Theme, theme
 
 FRAME_MS = 33  # ~30 Hz, the display rate of the central station
@@ -588,6 +589,7 @@ class BedView(QWidget):
         )
         self._alarm_version = -1
         column.addWidget(self.alarm_list)
+        column.addWidget(NotesPanel(self.station, self.bed_id))  # nurses' notes (handover issue)
         self._trends = pg.GraphicsLayoutWidget()
         self._trends.setBackground(self._theme.colour("background", "tile"))
         self._trends.setFocusPolicy(Qt.FocusPolicy.NoFocus)

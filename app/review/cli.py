@@ -112,6 +112,7 @@ def start_services(ctx: ServiceContext) -> Sequence[Service]:
     """The review service, when the station records (without a record there is nothing to review)."""
     if ctx.record is None:
         return []
+    from wardwatch.app.config import resolve_data_dir
     from wardwatch.app.review.service import ReviewService
     from wardwatch.storage.review_queries import review_reader
 
@@ -122,6 +123,7 @@ def start_services(ctx: ServiceContext) -> Sequence[Service]:
         station_name=ctx.config.station_name,
         put_critical=ctx.record.writer.put_critical,
         settings_for=station.alarms.settings_for,
+        reports_dir=resolve_data_dir(ctx.config) / "reports",
     )
     station.services[REVIEW_SERVICE] = service
     return [service]

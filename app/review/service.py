@@ -51,12 +51,14 @@ class ReviewService:
         station_name: str,
         put_critical: Callable[[Row], Future[None]] | None = None,
         settings_for: Callable[[str], AlarmSettings] | None = None,
+        reports_dir: Path | None = None,
     ) -> None:
         self.reader = reader
         self.beds = beds  # (bed id, label) in ward order, as the station has them now
         self.station_name = station_name
         self.put_critical = put_critical
         self.settings_for = settings_for
+        self.reports_dir = reports_dir or Path.home()  # where the GUI offers to save a report
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="review-reader")
 
     def _submit(self, fn: Callable[[], T]) -> Future[T]:

@@ -93,3 +93,28 @@ def hourly_vitals(trends: Mapping[int, Samples], start: float, end: float) -> Vi
             label, unit = channel_name(code)
             rows.append(VitalsRow(code, label, unit, tuple(hours)))
     return VitalsTable(tuple(float(e) for e in edges[:-1]), tuple(rows))
+
+
+def value_at(
+    times: npt.NDArray[np.float64], values: npt.ArrayLike, when: float, max_gap_s: float
+) -> float | None:
+    """The newest value at or before `when`, if it is no older than `max_gap_s` (a cursor read-out)."""
+    i = int(np.searchsorted(times, when, side="right")) - 1
+    if i < 0 or when - times[i] > max_gap_s:
+        return None
+    v = float(np.asarray(values)[i])
+    return v if np.isfinite(v) else None
+
+
+def with_gaps(
+    times: npt.NDArray[np.float64], values: npt.NDArray[np.float32], max_gap_s: float
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """The record keeps recorded values only; a plot must break its line where nothing was recorded
+    for longer than `max_gap_s` (lead off, a sensor off, no device) instead of bridging the gap."""
+    v = values.astype(np.float64)
+    if len(times) < 2:
+        return times, v
+    cut = np.flatnonzero(np.diff(times) > max_gap_s) + 1
+    if not len(cut):
+        return times, v
+    return np.insert(times, cut, times[cut - 1] + 1.0), np.insert(v, cut, np.nan)
