@@ -193,7 +193,8 @@ def _rate_flags(
         against = " and ".join(x for x, c in (("own history", own), ("fleet", vs_fleet)) if c in raised)
         out.append(
             Flag(
-                a.id, a.type, a.bed, kind, Urgency.SHIFT, f"{words.capitalize()} rising (vs {against})",
+                a.id, a.type, a.bed, kind, Urgency.SHIFT,
+                f"{words[0].upper()}{words[1:]} rising (vs {against})",
                 "; ".join(parts) + f" (p = {check.p_value:.0e})",
             )
         )
