@@ -36,7 +36,7 @@ from reportlab.platypus import (
 from wardwatch.app.alarms.early_warning import Band
 from wardwatch.app.review.episodes import AlarmEpisode
 from wardwatch.app.review.handover import BedShift
-from wardwatch.app.review.news2_history import BAND_ORDER, News2History
+from wardwatch.app.review.news2_history import BAND_ORDER, News2History, hourly_highest
 from wardwatch.app.review.vitals import VitalsTable
 
 NOTICE = "WardWatch is not a certified medical device; do not use it for patient care decisions."
@@ -70,6 +70,12 @@ _GRID = TableStyle(
 )
 
 
+def _table(rows: list[list[object]], widths: Sequence[float]) -> Table:
+    table = Table(rows, repeatRows=1, colWidths=list(widths), hAlign="LEFT")
+    table.setStyle(_GRID)
+    return table
+
+
 def plain(text: str) -> str:
     """Text the standard fonts can show, with XML specials escaped for a Paragraph."""
     return escape(text.translate(_PLAIN).encode("cp1252", "replace").decode("cp1252"))
@@ -86,7 +92,7 @@ def duration(seconds: float | None) -> str:
     if s < 60:
         return f"{s} s"
     if s < 3600:
-        return f"{s // 60} min {s % 60} s" if s < 600 else f"{s // 60} min"
+        return f"{s // 60} min {s % 60} s" if s < 600 and s % 60 else f"{s // 60} min"
     return f"{s // 3600} h {s % 3600 // 60} min"
 
 
@@ -220,10 +226,10 @@ def news2_plot(news2: News2History, start: float, end: float, width: float, heig
     plot.xValueAxis.labelTextFormat = lambda h: clock(start + h * 3600.0)
     plot.xValueAxis.labels.fontSize = 6
     plot.yValueAxis.valueMin, plot.yValueAxis.valueMax = 0.0, top
-    plot.yValueAxis.valueSteps = [0.0, 3.0, 5.0, 7.0, *([top] if top > 10 else [10.0])]
+    plot.yValueAxis.valueSteps = [0.0, 5.0, 7.0, top]
     plot.yValueAxis.labels.fontSize = 6
     drawing.add(plot)
-    drawing.add(String(2, height - 8, "NEWS2", fontSize=7, fontName="Helvetica-Bold"))
+    drawing.add(String(plot.x + plot.width - 2, height - 6, "NEWS2", fontSize=7, textAnchor="end"))
     return drawing
 
 
@@ -265,9 +271,7 @@ def _summary_table(shifts: Sequence[BedShift], styles: _Styles) -> Table:
                 str(len(s.notes)),
             ]
         )
-    table = Table(rows, repeatRows=1, colWidths=[50, 200, 80, 50, 55, 60, 55, 40])
-    table.setStyle(_GRID)
-    return table
+    return _table(rows, [50, 200, 80, 50, 55, 60, 55, 40])
 
 
 def _bed_section(shift: BedShift, styles: _Styles, long_period: bool) -> list[object]:
@@ -285,18 +289,19 @@ def _bed_section(shift: BedShift, styles: _Styles, long_period: bool) -> list[ob
     )
     news_row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     out: list[object] = [KeepTogether([*head, news_row])]
-    out += _vitals(shift.vitals(), styles, width)
+    out += _vitals(shift.vitals(), shift, styles, width)
     out += _alarms(shift, styles, long_period)
     out += _technical(shift, styles, long_period)
     out += _notes(shift, styles, long_period)
     return out
 
 
-def _vitals(table: VitalsTable, styles: _Styles, width: float) -> list[object]:
+def _vitals(table: VitalsTable, shift: BedShift, styles: _Styles, width: float) -> list[object]:
     out: list[object] = [Paragraph("Vital signs by hour (min/median/max)", styles.section)]
     if not table.rows:
         return [*out, Paragraph("Nothing recorded.", styles.body)]
     n = len(table.hour_starts)
+    news2 = hourly_highest(shift.news2, table.hour_starts, shift.end)
     for first in range(0, n, HOURS_PER_TABLE):
         cols = range(first, min(n, first + HOURS_PER_TABLE))
         rows: list[list[str]] = [["", *[clock(table.hour_starts[h]) for h in cols]]]
@@ -304,10 +309,9 @@ def _vitals(table: VitalsTable, styles: _Styles, width: float) -> list[object]:
             label = f"{r.label} {r.unit}".strip()
             cells = [r.hours[h].text(r.decimals) if r.hours[h] is not None else "—" for h in cols]
             rows.append([plain(label), *cells])
+        rows.append(["NEWS2 highest", *[news2[h] for h in cols]])
         label_w = 62.0
-        t = Table(rows, repeatRows=1, colWidths=[label_w] + [(width - label_w) / HOURS_PER_TABLE] * len(cols))
-        t.setStyle(_GRID)
-        out += [t, Spacer(1, 3)]
+        out += [_table(rows, [label_w] + [(width - label_w) / HOURS_PER_TABLE] * len(cols)), Spacer(1, 3)]
     return out
 
 
@@ -335,9 +339,7 @@ def _alarms(shift: BedShift, styles: _Styles, long_period: bool) -> list[object]
                 duration(max(acks)) if acks else "—",
             ]
         )
-    t = Table(rows, repeatRows=1, colWidths=[150, 50, 40, 50, 50, 65, 60, 60])
-    t.setStyle(_GRID)
-    out += [t, Paragraph("Each alarm", styles.section)]
+    out += [_table(rows, [150, 50, 40, 50, 50, 65, 60, 60]), Paragraph("Each alarm", styles.section)]
     rows = [["Raised", "Alarm", "Priority", "Acknowledged by", "after", "Lasted", "Escalated", "State"]]
     for a in shift.alarms[:MAX_ALARM_ROWS]:
         state = "held back" if a.held_back and a.released_at is None else "sounded"
@@ -355,9 +357,7 @@ def _alarms(shift: BedShift, styles: _Styles, long_period: bool) -> list[object]
                 state,
             ]
         )
-    t = Table(rows, repeatRows=1, colWidths=[55, 190, 45, 90, 50, 60, 50, 150])
-    t.setStyle(_GRID)
-    out.append(t)
+    out.append(_table(rows, [55, 190, 45, 90, 50, 60, 50, 150]))
     if len(shift.alarms) > MAX_ALARM_ROWS:
         out.append(Paragraph(f"… and {len(shift.alarms) - MAX_ALARM_ROWS} more alarms.", styles.body))
     held = shift.held_back
@@ -375,9 +375,7 @@ def _alarms(shift: BedShift, styles: _Styles, long_period: bool) -> list[object]
                 clock(a.released_at) if a.released_at is not None else "no",
             ]
         )
-    t = Table(rows2, repeatRows=1, colWidths=[55, 130, 450, 60])
-    t.setStyle(_GRID)
-    out.append(t)
+    out.append(_table(rows2, [55, 130, 450, 60]))
     return out
 
 
@@ -397,9 +395,7 @@ def _technical(shift: BedShift, styles: _Styles, long_period: bool) -> list[obje
                 Paragraph(plain(e.detail or ""), styles.cell),
             ]
         )
-    t = Table(rows, repeatRows=1, colWidths=[55, 130, 70, 440])
-    t.setStyle(_GRID)
-    return [*out, t]
+    return [KeepTogether([*out, _table(rows, [55, 130, 70, 440])])]
 
 
 def _notes(shift: BedShift, styles: _Styles, long_period: bool) -> list[object]:
@@ -409,6 +405,4 @@ def _notes(shift: BedShift, styles: _Styles, long_period: bool) -> list[object]:
     rows: list[list[object]] = [["Time", "By", "Note"]]
     for n in shift.notes:
         rows.append([clock(n.time, long_period), plain(n.author), Paragraph(plain(n.text), styles.cell)])
-    t = Table(rows, repeatRows=1, colWidths=[55, 90, 550])
-    t.setStyle(_GRID)
-    return [*out, t]
+    return [KeepTogether([*out, _table(rows, [55, 90, 550])])]

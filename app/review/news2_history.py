@@ -145,3 +145,13 @@ def news2_history(
         bands[i] = BAND_ORDER.index(score.band)
         complete[i] = score.complete
     return News2History(grid, totals, bands, complete)
+
+
+def hourly_highest(news2: News2History, hour_starts: Sequence[float], end: float) -> list[str]:
+    """The highest score of each hour as the station writes it ("6", "5+"), "—" for an hour without."""
+    out = []
+    edges = [*hour_starts[1:], end + 1e-6]
+    for lo, hi in zip(hour_starts, edges, strict=True):
+        inside = np.flatnonzero((news2.times >= lo) & (news2.times < hi) & news2.scored())
+        out.append(news2.at(int(inside[np.argmax(news2.totals[inside])])) if len(inside) else "—")
+    return out
