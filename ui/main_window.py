@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
         if self.access.unsecured:
             self._user_label.setText("  User: station (no user directory)  ")
         elif actor is None:
-            self._user_label.setText("  🔒 Locked — log in to act (Ctrl+L)  ")
+            self._user_label.setText("  LOCKED — log in to act (Ctrl+L)  ")
         else:
             self._user_label.setText(f"  User: {actor.name} ({self.access.permissions.title(actor.role)})  ")
 
