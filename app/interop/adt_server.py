@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from wardwatch.app.interop import hl7_messages
 from wardwatch.app.interop.adt import AdtRefused, apply_adt, header, parse_adt
 from wardwatch.app.interop.mllp import MAX_FRAME_BYTES, FrameError, MllpReader, frame
-from wardwatch.app.interop.reports import Identity
+from wardwatch.app.interop.reports import Identity, hl7_time
 from wardwatch.app.station import Station
 from wardwatch.storage.interop_queue import InboundAnswer, OutboxQueue
 
@@ -204,6 +204,4 @@ class AdtServer:
             ).to_er7()
         except Exception:  # a control id hl7apy will not take: answer without it rather than not at all
             log.exception("ACK for ADT could not be built")
-            return hl7_messages.ack(
-                "UNKNOWN", "AR", "unreadable control id", self._identity, "", ack_id, now
-            ).to_er7()
+            return f"MSH|^~\\&|WARDWATCH||||{hl7_time(now)}||ACK|{ack_id}|P|2.6\rMSA|AR|UNKNOWN\r"

@@ -48,7 +48,7 @@ def add_commands(groups: CommandGroups) -> None:
     status.add_argument("--config", type=Path, default=None, metavar="FILE", help="configuration file (TOML)")
     status.add_argument("--key-file", type=Path, default=None, metavar="PATH", help="database key file")
     status.add_argument("--json", action="store_true", help="print one JSON object")
-    status.set_defaults(handler=cmd_status)
+    status.set_defaults(handler=cmd_status, command_name="interop status")
 
     bench = groups.bench.add_parser("interop", help="HL7 messages per second and backlog drain on loopback")
     bench.add_argument("--beds", type=int, default=32)
@@ -56,7 +56,7 @@ def add_commands(groups: CommandGroups) -> None:
     bench.add_argument("--seconds", type=float, default=10.0, help="sustained-rate measurement")
     bench.add_argument("--dir", type=Path, default=None, help="where to build the database (default: temp)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
-    bench.set_defaults(handler=cmd_bench)
+    bench.set_defaults(handler=cmd_bench, command_name="bench interop")
 
 
 def start_services(ctx: ServiceContext) -> Sequence[Service]:

@@ -221,5 +221,6 @@ def ack(
         )
         err.err_4 = "E"
         err.err_8 = escape(text[:250])
-    msg.validate()
+    if event:
+        msg.validate()  # v2.6 wants MSH-9.2 echoed: an answer to a message without one cannot have it
     return msg

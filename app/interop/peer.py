@@ -125,4 +125,4 @@ class MllpPeer:
         if self.mode == "silent":
             return ""
         code = "AE" if self.mode == "ae" else "AA"
-        return f"MSH|^~\\&|PEER|||||20250101000000||ACK^R01^ACK|A{control}|P|2.6\rMSA|{code}|{control}\r"
+        return f"MSH|^~\\&|PEER||||20250101000000||ACK^R01^ACK|A{control}|P|2.6\rMSA|{code}|{control}\r"
