@@ -107,7 +107,10 @@ def observations(report: BedReport, identity: Identity, subject: str, device: st
         if parts is NIBP_PARTS and sys_ is not None and dia is not None:
             obs = _observation(identity, report.bed_id, sys_.time, "bp-panel", subject, device)
             obs["code"] = {
-                "coding": [{"system": LOINC_URI, "code": BP_PANEL[0], "display": BP_PANEL[1]}],
+                "coding": [
+                    {"system": LOINC_URI, "code": BP_PANEL[0], "display": BP_PANEL[1]},
+                    {"system": MDC_SYSTEM_URI, "code": "150020", "display": "MDC_PRESS_BLD_NONINV"},
+                ],
                 "text": "Blood pressure (non-invasive)",
             }
             obs["component"] = [
