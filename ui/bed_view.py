@@ -44,6 +44,8 @@ from wardwatch.app.presentation import (
     top_condition,
 )
 from wardwatch.app.station import Station
+from wardwatch.ui.deterioration_widgets import DeteriorationPanel
+from wardwatch.ui.fleet_panel import FleetPanel
 from wardwatch.ui.review_notes import NotesPanel
 from wardwatch.ui.theme import Theme, theme
 
@@ -579,6 +581,7 @@ class BedView(QWidget):
         self._numerics_box = QVBoxLayout()
         self._numerics_box.setSpacing(2)
         column.addLayout(self._numerics_box)
+        column.addWidget(FleetPanel(self.station, self.bed_id))  # pumps and glucose (device-fleet issue)
         self.alarm_list = QListWidget()
         self.alarm_list.setMaximumHeight(150)
         self.alarm_list.setWordWrap(True)
@@ -590,6 +593,7 @@ class BedView(QWidget):
         self._alarm_version = -1
         column.addWidget(self.alarm_list)
         column.addWidget(NotesPanel(self.station, self.bed_id))  # nurses' notes (handover issue)
+        column.addWidget(DeteriorationPanel(self.station.services, self.bed_id))  # deterioration issue
         self._trends = pg.GraphicsLayoutWidget()
         self._trends.setBackground(self._theme.colour("background", "tile"))
         self._trends.setFocusPolicy(Qt.FocusPolicy.NoFocus)
