@@ -77,3 +77,33 @@ def test_the_review_bench_prints_its_figures_on_a_small_record(tmp_path, monkeyp
         assert result[key] > 0, key
     assert result["report_pages"] >= 3  # the ward summary, then each bed from a page of its own
     assert result["trend_24h_alarms"] > 0
+
+
+def test_a_recording_station_publishes_the_review_service_and_a_station_without_record_does_not(
+    tmp_path, key_file
+):
+    import argparse
+
+    from wardwatch.app.config import StationConfig
+    from wardwatch.app.extensions import ServiceContext
+    from wardwatch.app.review.cli import REVIEW_SERVICE, start_services
+    from wardwatch.app.review.service import ReviewService
+
+    station = Station(StationSetup("Ward 7", [BedSetup("Bed 1", None)]), FixedClock(time.time()))
+    config = StationConfig(data_dir=tmp_path / "data")
+    assert start_services(ServiceContext(station, config, argparse.Namespace(), None, headless=True)) == []
+    rec = attach_record(station, tmp_path / "data", key_file=key_file)
+    try:
+        (service,) = start_services(
+            ServiceContext(station, config, argparse.Namespace(), rec, headless=False)
+        )
+        assert station.services[REVIEW_SERVICE] is service and isinstance(service, ReviewService)
+        assert service.beds() == [("bed01", "Bed 1")]
+        assert service.reports_dir == tmp_path / "data" / "reports"
+        assert service.alarms(None, 0.0, time.time()).result(10) == []
+        service.close()
+        with pytest.raises(RuntimeError, match="stopped"):
+            service.alarms(None, 0.0, time.time()).result(10)
+    finally:
+        rec.close()
+        station.queries.shutdown()

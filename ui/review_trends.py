@@ -34,6 +34,7 @@ READOUT_GAP_S = 90.0  # a cursor further than this from the last recorded value 
 NEWS2_READOUT_GAP_S = 60.0
 _BANDS = ((0.0, 4.5, (46, 125, 50, 45)), (4.5, 6.5, (239, 108, 0, 55)), (6.5, 30.0, (198, 40, 40, 60)))
 GAP_S = 30.0  # a channel silent for longer is drawn with a gap, never bridged
+SYMBOLS_UP_TO = 2000  # an intermittent channel with more values than this is drawn as a line
 _INTERMITTENT = (
     MdcCode.PRESS_BLD_NONINV_SYS,
     MdcCode.PRESS_BLD_NONINV_DIA,
@@ -160,7 +161,6 @@ class TrendReview(QWidget):
         self._cursors, self._plots = [], []
         codes = channel_order(sorted({c for s in self.shifts for c in s.trends}))
         dim = theme().colour("text", "dim").name()
-        first: pg.PlotItem | None = None
         start, end = self.period
         rows = len(codes) + 2
         for col, shift in enumerate(self.shifts):
@@ -176,12 +176,12 @@ class TrendReview(QWidget):
                 plot.hideButtons()
                 plot.setMouseEnabled(x=True, y=False)
                 plot.getAxis("left").setWidth(48)
+                # ranges set by hand before any data: pyqtgraph's auto-range would rescan every
+                # curve's ~86,000 points a day at each addition
+                plot.vb.disableAutoRange()
+                plot.setXRange(start, end, padding=0.0)
                 if not last:
                     plot.hideAxis("bottom")
-                if first is None:
-                    first = plot
-                else:
-                    plot.setXLink(first)
                 cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen(dim, width=1), movable=False)
                 cursor.setVisible(False)
                 plot.addItem(cursor, ignoreBounds=True)
@@ -193,24 +193,29 @@ class TrendReview(QWidget):
                     self._news2(plot, shift, dim)
                 else:
                     self._alarms(plot, shift, dim)
-        if first is not None:
-            first.setXRange(start, end, padding=0.0)
+        for plot in self._plots[1:]:  # linked once all hold their data: one range change, not one per curve
+            plot.setXLink(self._plots[0])
 
     def _channel(self, plot: pg.PlotItem, shift: BedShift, code: int, dim: str) -> None:
         label, unit = channel_name(code)
         plot.setTitle(f"{label} {unit}".strip(), size="9pt", color=dim, justify="left")
         times, values = shift.trends.get(code, (np.empty(0), np.empty(0, np.float32)))
-        curve = pg.PlotDataItem(pen=pg.mkPen(_colour(code), width=1.2), connect="finite")
-        plot.addItem(curve)  # in its view box before the view-dependent options, which look for it
-        curve.setClipToView(True)
-        curve.setDownsampling(auto=True, method="peak")
-        if code in _INTERMITTENT:
-            curve.setData(times, values.astype(np.float64))
-            curve.setSymbol("o")
-            curve.setSymbolSize(4)
-            curve.setSymbolBrush(_colour(code))
-            curve.setSymbolPen(None)
+        if code in _INTERMITTENT and len(times) <= SYMBOLS_UP_TO:  # a cuff every so often: points, joined
+            curve = pg.PlotDataItem(
+                times,
+                values.astype(np.float64),
+                pen=pg.mkPen(_colour(code), width=1.0),
+                symbol="o",
+                symbolSize=4,
+                symbolBrush=_colour(code),
+                symbolPen=None,
+            )
+            plot.addItem(curve)
         else:
+            curve = pg.PlotDataItem(pen=pg.mkPen(_colour(code), width=1.2), connect="finite")
+            plot.addItem(curve)  # in its view box before the view-dependent options, which look for it
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
             curve.setData(*with_gaps(times, values, GAP_S))
         finite = values[np.isfinite(values)]
         if len(finite):
