@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from wardwatch.app.codes import MdcCode
 from wardwatch.app.fleet.glucose import bed_glucose
-from wardwatch.app.fleet.model import DELIVERING, PumpReport, PumpState, duration_text
+from wardwatch.app.fleet.model import DELIVERING, PumpReport, PumpState
 from wardwatch.app.fleet.rules import PUMP_SILENCE_S
 from wardwatch.app.station import Station
 
@@ -20,12 +20,20 @@ class FleetLine:
     stale: bool = False
 
 
+def short_duration(seconds: float | None) -> str:
+    """'10h05' or '8 min': the sector strip has room for little."""
+    if seconds is None:
+        return "--"
+    hours, minutes = divmod(max(0, round(seconds / 60.0)), 60)
+    return f"{hours}h{minutes:02d}" if hours else f"{minutes} min"
+
+
 def pump_line(report: PumpReport, now: float) -> FleetLine:
     p = report.programme
     if now - report.time > PUMP_SILENCE_S:
         return FleetLine(f"{p.drug}  -?- mL/h  no data", stale=True)
     if report.state in DELIVERING:
-        left = duration_text(report.time_remaining_s)
+        left = short_duration(report.time_remaining_s)
         near = " NEAR END" if report.state is PumpState.NEAR_END else ""
         battery = " BATT LOW" if report.battery_low else ""
         return FleetLine(f"{p.drug} {p.rate_ml_h:g} mL/h  {left}{near}{battery}", alert=bool(near or battery))
