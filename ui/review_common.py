@@ -3,6 +3,7 @@ answer back to the GUI thread, and the alarm-priority colours of the time lines.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -22,7 +23,11 @@ class Answer(QObject):
     done = Signal(object)
 
     def watch(self, future: Future[Any]) -> None:
-        future.add_done_callback(self.done.emit)
+        future.add_done_callback(self._deliver)
+
+    def _deliver(self, future: Future[Any]) -> None:
+        with contextlib.suppress(RuntimeError):  # the screen was closed before the record answered
+            self.done.emit(future)
 
 
 def priority_colour(priority: str, held_back: bool = False) -> QColor:
