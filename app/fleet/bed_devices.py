@@ -96,6 +96,7 @@ class BedDevices:
         self._make = make
         self._lock = threading.Lock()
         self._devices: tuple[LiveDevice, ...] = ()
+        self._by_bed: dict[str, tuple[LiveDevice, ...]] = {}  # the alarm engine asks 10 times a second
 
     def start(self, beds: Sequence[Bed], context: Callable[[Bed], SourceContext]) -> None:
         for bed in beds:
@@ -120,10 +121,12 @@ class BedDevices:
             device.conditions = {TechnicalKind.SOURCE_FAILED: (self._clock.now(), device.failure)}
         with self._lock:
             self._devices = (*self._devices, device)
+            self._by_bed = {**self._by_bed, bed.bed_id: (*self._by_bed.get(bed.bed_id, ()), device)}
 
     def stop(self) -> None:
         with self._lock:
             devices, self._devices = self._devices, ()
+            self._by_bed = {}
         for device in devices:
             if device.source is not None:
                 try:
@@ -134,8 +137,8 @@ class BedDevices:
     def devices(self) -> tuple[LiveDevice, ...]:
         return self._devices
 
-    def on_bed(self, bed_id: str) -> list[LiveDevice]:
-        return [d for d in self._devices if d.bed == bed_id]
+    def on_bed(self, bed_id: str) -> tuple[LiveDevice, ...]:
+        return self._by_bed.get(bed_id, ())
 
     def beds(self) -> set[str]:
         return {d.bed for d in self._devices}

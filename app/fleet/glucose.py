@@ -101,16 +101,19 @@ def minutes_until_below(trend: GlucoseTrend, limit: float) -> float | None:
     return (trend.value - limit) / -trend.rate
 
 
-def predicted_low_finding(streams: BedStreams | None, settings: AlarmSettings, now: float) -> Finding | None:
+def predicted_low_finding(
+    streams: BedStreams | None, settings: AlarmSettings, now: float, trend: GlucoseTrend | None = None
+) -> Finding | None:
     """The predictive low alarm: a current glucose at or above the low limit whose trend takes it below
-    within 20 min. Below the limit the limit alarm speaks, so this one stays quiet then."""
+    within 20 min. Below the limit the limit alarm speaks, so this one stays quiet then. `trend`: the
+    bed's glucose trend if the caller has it already (else it is computed)."""
     rule = settings.rule(LOW_RULE)
     if streams is None or rule is None or not rule.enabled or rule.low is None:
         return None
     obs = streams.numerics.get(MdcCode.CONC_GLU_ISF)
     if not is_current(obs, now):
         return None
-    trend = bed_glucose(streams)
+    trend = trend or bed_glucose(streams)
     if trend is None:
         return None
     minutes = minutes_until_below(trend, rule.low)

@@ -14,11 +14,13 @@ from types import MappingProxyType
 from wardwatch.app.alarms.findings import TECHNICAL_PREFIX, Finding
 from wardwatch.app.alarms.model import Category, Priority
 from wardwatch.app.alarms.settings import AlarmSettings
+from wardwatch.app.codes import MdcCode
 from wardwatch.app.domain import TECHNICAL_TEXT, LinkState, TechnicalKind
 from wardwatch.app.fleet.bed_devices import BedDevices, LiveDevice
-from wardwatch.app.fleet.glucose import predicted_low_finding
+from wardwatch.app.fleet.glucose import GlucoseTrend, bed_glucose, predicted_low_finding
 from wardwatch.app.fleet.model import PumpReport, PumpState, duration_text
 from wardwatch.app.hub import StreamHub
+from wardwatch.app.ring import SampleRing
 
 PUMP_SILENCE_S = 10.0  # a pump reports every second
 SENSOR_SILENCE_S = 900.0  # a glucose sensor every 1-5 min: three missed readings
@@ -131,13 +133,24 @@ class FleetRules:
         self._hub = hub
         self._devices = devices
         self._settings_for = settings_for
+        # per bed: the glucose history's count when its trend was fitted, and the trend (a new fit only
+        # when a reading came, not ten times a second)
+        self._trends: dict[str, tuple[SampleRing, int, GlucoseTrend | None]] = {}
 
     def __call__(self, bed: str, now: float) -> list[Finding]:
         settings = self._settings_for(bed)
         out: list[Finding] = []
         for device in self._devices.on_bed(bed):
             out += device_findings(device, now, settings)
-        predicted = predicted_low_finding(self._hub.streams(bed), settings, now)
+        streams = self._hub.streams(bed)
+        ring = streams.numeric_history.get(MdcCode.CONC_GLU_ISF) if streams is not None else None
+        if ring is None:
+            return out
+        cached = self._trends.get(bed)
+        if cached is None or cached[0] is not ring or cached[1] != ring.count:  # a new reading, or new ring
+            cached = (ring, ring.count, bed_glucose(streams))
+            self._trends[bed] = cached
+        predicted = predicted_low_finding(streams, settings, now, cached[2])
         if predicted is not None:
             out.append(predicted)
         return out
