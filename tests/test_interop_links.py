@@ -171,7 +171,7 @@ def test_a_wardwatch_restart_mid_stream_loses_and_duplicates_nothing(tmp_path, k
     rec = open_record(data, key_file=key_file)
     queue = OutboxQueue(rec.engine)
     queue.enqueue(_messages(40))
-    peer = MllpPeer(validate=False)
+    peer = MllpPeer(validate=False, answer_delay=0.05)
     link = _link(queue, peer.port)
     assert _wait(lambda: len(peer.received.control_ids) >= 5)
     link.stop()  # the station closes mid-stream

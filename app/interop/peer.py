@@ -11,6 +11,7 @@ import contextlib
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 
 from hl7apy.consts import VALIDATION_LEVEL
@@ -40,11 +41,13 @@ class MllpPeer:
         validate: bool = True,
         tls: ssl.SSLContext | None = None,
         drop_first: int = 0,
+        answer_delay: float = 0.0,
     ) -> None:
         self.mode = mode
         self.validate = validate
         self.drop_first = drop_first  # take (and store) this many messages, then drop the connection
         self.received = Received()
+        self.answer_delay = answer_delay  # a slow engine
         self._tls = tls
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -93,6 +96,8 @@ class MllpPeer:
                     if isinstance(item, FrameError):
                         continue
                     answer = self._take(item.decode("utf-8"))
+                    if self.answer_delay:
+                        time.sleep(self.answer_delay)
                     if answer is None:
                         conn.close()
                         return
