@@ -60,6 +60,7 @@ def build_trail(engine: Any, n: int, t0: float) -> float:
 
 
 def bench_security(logins: int, entries: int, folder: str | None) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
         base = Path(tmp)
         key_file = base / "bench.key"
@@ -103,4 +104,6 @@ def bench_security(logins: int, entries: int, folder: str | None) -> dict[str, A
         "audit_verify_us_per_entry": round(verify_s / max(1, result.entries) * 1e6, 2),
         "audit_intact": result.ok,
         "cpus": os.cpu_count(),
+        # the machine is shared: a busy one stretches every figure above (argon2's 4 lanes on 2 cores most)
+        "load_avg_1min_before_after": f"{load_before:.2f} / {os.getloadavg()[0]:.2f}",
     }

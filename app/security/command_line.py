@@ -25,16 +25,20 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 from wardwatch.app.security.access import AccessControl, Actor
-from wardwatch.app.security.actions import SETUP_USER
+from wardwatch.app.security.actions import SETUP_USER, Action
 from wardwatch.app.security.directory import LoginStatus, UserDirectory
 from wardwatch.app.security.lockout import LockoutPolicy
 from wardwatch.app.security.permissions import Permissions, load_permissions
+from wardwatch.storage.errors import RecordError
 from wardwatch.storage.security_audit import DirectAudit
 from wardwatch.storage.security_users import count_users, has_user_tables
 
 log = logging.getLogger(__name__)
 
 USER_ENV = "WARDWATCH_USER"
+# Commands that still run when the record cannot be opened (its key is missing): nobody can be checked,
+# and they cannot read the record either.
+WITHOUT_RECORD = frozenset({Action.DIAGNOSTICS.value})
 EXIT_AUTH = 5
 
 
@@ -110,7 +114,14 @@ def authorize_command(args: argparse.Namespace, permissions: Permissions | None 
     action = permissions.command_action(name)
     if action is None:
         return ""
-    opened = _engine_of(args)
+    try:
+        opened = _engine_of(args)
+    except RecordError as exc:
+        if action not in WITHOUT_RECORD:
+            raise AuthError(str(exc), exc.exit_code) from None
+        # a support bundle is most needed when the record cannot be opened; it holds no patient data
+        log.warning("%s runs unchecked: the record cannot be opened (%s)", name, type(exc).__name__)
+        return SETUP_USER
     if opened is None:
         return SETUP_USER  # nothing recorded yet, nobody to check against
     engine, record = opened
