@@ -235,3 +235,10 @@ def test_the_command_line_writes_the_report_of_one_bed_and_refuses_a_bed_it_does
     # the patient's details and the notes' text never reach a log line
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "Jane" not in logged and "daughter" not in logged
+
+
+def test_the_hours_of_the_vitals_table_are_clock_hours_with_the_ends_partial(reader):
+    table = bed_shift(reader, "bed01", "Bed 1", T0 + 1800, END - 600).vitals()
+    assert table.hour_starts == (T0 + 1800, T0 + 3600, T0 + 7200)
+    hr = next(r for r in table.rows if r.label == "HR")
+    assert [h.text() for h in hr.hours] == ["80/80/80", "95/95/95", "120/120/120"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from wardwatch.app.alarms.findings import ARRHYTHMIA_PREFIX, NEWS2_KEY, TECHNICAL_PREFIX
+from wardwatch.app.alarms.findings import ANALYSIS_KEY, ARRHYTHMIA_PREFIX, NEWS2_KEY, TECHNICAL_PREFIX
 from wardwatch.app.alarms.model import Action
 from wardwatch.app.domain import TECHNICAL_TEXT, TechnicalKind
 from wardwatch.storage.review_queries import AlarmLine, TechnicalLine
@@ -48,6 +48,8 @@ def alarm_type_text(key: str) -> str:
 
 
 def technical_text(kind: str) -> str:
+    if kind == ANALYSIS_KEY.removeprefix(TECHNICAL_PREFIX):
+        return "Arrhythmia analysis off"
     try:
         return TECHNICAL_TEXT[TechnicalKind(kind)]
     except ValueError:

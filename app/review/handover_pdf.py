@@ -222,7 +222,8 @@ def news2_plot(news2: News2History, start: float, end: float, width: float, heig
     span_h = max((end - start) / 3600.0, 1e-3)
     plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = 0.0, span_h
     step = _hour_step(span_h)
-    plot.xValueAxis.valueSteps = [float(h) for h in np.arange(0.0, span_h + 1e-9, step)]
+    first = (np.ceil(start / (step * 3600.0)) * step * 3600.0 - start) / 3600.0  # on whole clock steps
+    plot.xValueAxis.valueSteps = [float(h) for h in np.arange(first, span_h + 1e-9, step)]
     plot.xValueAxis.labelTextFormat = lambda h: clock(start + h * 3600.0)
     plot.xValueAxis.labels.fontSize = 6
     plot.yValueAxis.valueMin, plot.yValueAxis.valueMax = 0.0, top
@@ -310,7 +311,7 @@ def _vitals(table: VitalsTable, shift: BedShift, styles: _Styles, width: float) 
             cells = [r.hours[h].text(r.decimals) if r.hours[h] is not None else "—" for h in cols]
             rows.append([plain(label), *cells])
         rows.append(["NEWS2 highest", *[news2[h] for h in cols]])
-        label_w = 62.0
+        label_w = 78.0
         out += [_table(rows, [label_w] + [(width - label_w) / HOURS_PER_TABLE] * len(cols)), Spacer(1, 3)]
     return out
 

@@ -71,11 +71,18 @@ class VitalsTable:
     rows: tuple[VitalsRow, ...]
 
 
+def hour_edges(start: float, end: float) -> npt.NDArray[np.float64]:
+    """Clock hours, as a ward reads a chart: `start`, each whole hour after it, then `end`."""
+    first = np.ceil(start / HOUR_S) * HOUR_S
+    inner = np.arange(first, end, HOUR_S, dtype=np.float64)
+    inner = inner[inner > start]
+    return np.concatenate(([start], inner, [end])) if end > start else np.array([start, start + HOUR_S])
+
+
 def hourly_vitals(trends: Mapping[int, Samples], start: float, end: float) -> VitalsTable:
-    """Each recorded numeric's hours from `start` (the last hour may be shorter)."""
-    n = max(1, int(np.ceil((end - start) / HOUR_S - 1e-9)))
-    edges = start + HOUR_S * np.arange(n + 1, dtype=np.float64)
-    edges[-1] = max(edges[-1], end)
+    """Each recorded numeric's clock hours from `start` to `end` (the first and last may be partial)."""
+    edges = hour_edges(start, end)
+    n = len(edges) - 1
     rows = []
     for code in channel_order(trends):
         times, values = trends[code]
