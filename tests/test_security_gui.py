@@ -23,6 +23,7 @@ from wardwatch.app.security.service import SERVICE_NAME, SecurityService
 from wardwatch.app.station import BedSetup, Station, StationSetup
 from wardwatch.storage.keys import DatabaseKey, write_key_file
 from wardwatch.storage.station_record import attach_record
+from wardwatch.ui.bed_view import BedView
 from wardwatch.ui.main_window import MainWindow
 
 ADMIN_PW = "admin horse battery"
@@ -138,11 +139,17 @@ def test_idle_time_locks_the_station_and_locking_masks_names(qtbot, secured):
     station.admit("bed01", Patient(mrn="M1", family_name="Maskme", given_name="Ann"))
     win.refresh_beds()
     qtbot.waitUntil(lambda: "MASKME" in win.tiles[0].summary.patient_text)
+    win.bed_view_factory = lambda bed_id: BedView(station, bed_id)
+    win.open_bed("bed01")
+    view = win.bed_views["bed01"]
+    assert "MASKME" in view.patient_label.text()
     service.settings = replace(service.settings, idle_lock_s=30.0)
     win.security_ui.input.last_input = time.monotonic() - 31
     win.security_ui.check_idle()
     assert service.actor is None
     qtbot.waitUntil(lambda: win.tiles[0].summary.patient_text == "•••")
+    assert view.patient_label.text() == "•••"
+    view.close()
     qtbot.waitUntil(win.security_ui.banner.isVisible)
     assert record.writer.flush()
     with record.record.engine.connect() as conn:

@@ -545,7 +545,12 @@ class BedView(QWidget):
         self.frame_timer.timeout.connect(self.frame)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, self.close)
         self.resize(1600, 900)
+        self.mask_names = False  # a locked station may hide names (users issue: set_mask_names)
         self._refresh_bed()
+
+    def set_mask_names(self, mask: bool) -> None:
+        self.mask_names = mask
+        self.patient_label.setText(self.patient_text(self.station.bed(self.bed_id)))
 
     # -- construction ------------------------------------------------------------------------------
     def _build_header(self) -> QHBoxLayout:
@@ -738,6 +743,8 @@ class BedView(QWidget):
         patient = bed.patient
         if patient is None:
             return no_patient_text(bed)
+        if self.mask_names:
+            return "•••"
         today = dt.datetime.fromtimestamp(self.station.clock.now()).date()
         age = patient.age_years(today)
         age_text = "age unknown" if age is None else f"{age} y"

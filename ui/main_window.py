@@ -325,6 +325,8 @@ class MainWindow(QMainWindow):
         if view is None:
             view = self.bed_view_factory(bed_id)
             self.bed_views[bed_id] = view
+            if hasattr(view, "set_mask_names"):  # as the sectors: names hidden while locked
+                view.set_mask_names(self.tiles[0].mask_names if self.tiles else False)
             view.destroyed.connect(lambda *_a, b=bed_id: self.bed_views.pop(b, None))
         view.show()
         view.raise_()

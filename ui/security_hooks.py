@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QMessageBox, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QWidget,
+)
 from wardwatch.app.security.access import Actor, Decision
 from wardwatch.app.security.actions import Action, Role
 from wardwatch.app.security.service import SecurityService
@@ -103,6 +112,7 @@ class SecurityUi(QObject):
             ("lock", "Loc&k station", "Ctrl+Shift+L", lambda: self.service.lock("locked by hand")),
             ("logout", "Log &out", "", self.service.logout),
             ("enrol", "Set up &authenticator app…", "", self.enrol),
+            ("pin", "Set my &PIN for quick switch…", "", self.set_pin),
             ("users", "&Users…", "", self.users),
             ("audit", "Audit &trail…", "", self.audit),
         ):
@@ -119,8 +129,11 @@ class SecurityUi(QObject):
         mask = locked and self.service.settings.mask_names_when_locked
         for tile in self.window.tiles:
             tile.mask_names = mask
+        for view in list(getattr(self.window, "bed_views", {}).values()):  # none yet while the window builds
+            if hasattr(view, "set_mask_names"):
+                view.set_mask_names(mask)
         if not self.service.has_directory:
-            text = "LOCKED: no user directory (not recording): actions are locked. Monitoring and alarms go on."
+            text = "LOCKED: no user directory (not recording). Monitoring and alarms go on."
         elif locked:
             text = "STATION LOCKED — monitoring, waves and alarm sounds go on. Log in to act (Ctrl+L)."
         else:
@@ -130,7 +143,7 @@ class SecurityUi(QObject):
         self.login_button.setEnabled(self.service.has_directory)
         for key in ("login", "enrol"):
             self.actions[key].setEnabled(self.service.has_directory)
-        for key in ("lock", "logout", "enrol"):
+        for key in ("lock", "logout", "enrol", "pin"):
             self.actions[key].setEnabled(not locked and self.service.has_directory)
         self.window._update_status()  # the status bar names the user
         if actor is not None and actor.role == Role.ADMIN.value:
@@ -168,6 +181,32 @@ class SecurityUi(QObject):
         dialog.open()
         self.dialogs["enrol"] = dialog
         return dialog
+
+    def set_pin(self) -> None:
+        actor = self.service.actor
+        if actor is None:
+            return
+        password, ok = QInputDialog.getText(
+            self.window, "Set PIN", f"Password of {actor.name}:", QLineEdit.EchoMode.Password
+        )
+        if not ok:
+            return
+        pin, ok = QInputDialog.getText(
+            self.window, "Set PIN", "New PIN (4-8 digits):", QLineEdit.EchoMode.Password
+        )
+        if not ok:
+            return
+        answer = _Answer(self)
+        answer.done.connect(self._pin_set)
+        answer.watch(self.service.call(lambda d: d.set_pin(actor.name, password, pin)))
+        self.dialogs["pin_answer"] = answer
+
+    def _pin_set(self, future: Future[None]) -> None:
+        try:
+            future.result()
+            self.window.statusBar().showMessage("PIN set: use it with Log in / switch user.", 8000)
+        except Exception as exc:
+            self.window.statusBar().showMessage(f"PIN not set: {exc}", 8000)
 
     def first_run(self) -> FirstAdminDialog:
         dialog = FirstAdminDialog(self.service, self.window)
