@@ -156,3 +156,21 @@ def test_interop_status_without_a_running_station_reads_the_backlog_from_the_rec
     out = capsys.readouterr().out
     assert code == 0
     assert "not running" in out and "backlog      1" in out
+
+
+def test_a_patient_admitted_before_the_monitor_sends_anything_gets_numerics_once_it_does(setup):
+    station, _clock, record, _tmp_path = setup
+    peer = MllpPeer()
+    settings = InteropSettings(hl7_out=f"127.0.0.1:{peer.port}", numerics_interval_s=3600)
+    service = InteropService(station, OutboxQueue(record.engine), settings, IDENTITY)
+    service.start()
+    try:
+        station.admit("bed02", Patient("MRN3", "Early", "Eve"))
+        time.sleep(1.0)
+        assert peer.received.messages == {}
+        station.hub.push_observation(Observation("bed02", MdcCode.ECG_HEART_RATE, 66, "/min", time.time()))
+        assert _wait(lambda: len(peer.received.messages) == 1, 15.0)
+    finally:
+        service.close()
+        peer.close()
+    assert "MRN3" in next(iter(peer.received.messages.values()))

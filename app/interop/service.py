@@ -39,6 +39,7 @@ PASS_S = 0.25
 STATUS_EVERY_S = 2.0
 KEEP_SENT_S = 7 * 86400.0
 PURGE_EVERY_S = 3600.0
+NO_DATA_RETRY_S = 5.0
 
 HL7, ALARMS, FHIR = "hl7", "alarms", "fhir"
 
@@ -365,6 +366,8 @@ class InteropService:
                 continue
             report = self.bed_report(bed.bed_id, now)
             if report is None or not report.numerics:
+                with self._due_lock:  # admitted before its monitor sent anything: look again soon
+                    self._due[bed.bed_id] = min(self._due[bed.bed_id], now + NO_DATA_RETRY_S)
                 continue
             try:
                 if HL7 in self._links:
