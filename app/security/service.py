@@ -143,7 +143,17 @@ class SecurityService:
         """Run `fn(directory)` on the worker (user management from the window)."""
         return self._submit(fn)
 
-    def audit_rows(self, f: AuditFilter) -> Future[list[dict[str, Any]]]:
+    def audit_rows(
+        self,
+        start: float | None = None,
+        end: float | None = None,
+        user: str = "",
+        action: str = "",
+        outcome: str = "",
+        limit: int = 5000,
+    ) -> Future[list[dict[str, Any]]]:
+        """Audit rows, newest first (`action` is a prefix: "session." gives logins, lockouts, locks)."""
+        f = AuditFilter(start, end, user, action, outcome, limit)
         return self._with_engine(lambda e: read_audit(e, f))
 
     def verify(self) -> Future[Verification]:
@@ -153,11 +163,18 @@ class SecurityService:
 
         return self._with_engine(run)
 
-    def export_csv(self, f: AuditFilter, out: Path) -> Future[int]:
+    def export_csv(
+        self,
+        out: Path,
+        start: float | None = None,
+        end: float | None = None,
+        user: str = "",
+        action: str = "",
+    ) -> Future[int]:
+        f = AuditFilter(start, end, user, action, limit=-1)
+
         def run(e: Engine) -> int:
-            n = write_audit_csv(read_audit(e, f), out)
-            self.access.record("audit.export", out.name, detail=f"{n} rows")
-            return n
+            return write_audit_csv(read_audit(e, f), out)  # the window's check audited the export
 
         return self._with_engine(run)
 
