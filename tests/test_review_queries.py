@@ -242,3 +242,27 @@ def test_the_hours_of_the_vitals_table_are_clock_hours_with_the_ends_partial(rea
     assert table.hour_starts == (T0 + 1800, T0 + 3600, T0 + 7200)
     hr = next(r for r in table.rows if r.label == "HR")
     assert [h.text() for h in hr.hours] == ["80/80/80", "95/95/95", "120/120/120"]
+
+
+def test_advice_keeps_heart_rate_delays_within_the_standard_and_does_not_blame_sensors_for_the_station():
+    hr = [
+        AlarmEpisode(
+            "bed02", i, "hr_high", "medium", T0 + i * 900.0, "HR 125 > 120", cleared_at=T0 + i * 900.0 + 5
+        )
+        for i in range(20)
+    ]
+    (advice,) = alarm_burden(hr, [("bed02", "Bed 2")], T0, T0 + 12 * 3600).suggestions
+    assert advice == (
+        "HR high limit 120 bpm on Bed 2: 20 alarms in 12 h, 20 lasted under 15 s — consider a delay of 10 s"
+        " (now 6 s) or 125 bpm if the patient's target allows"
+    )
+    off = [
+        AlarmEpisode(
+            "bed02", i, "technical:arrhythmia_analysis", "medium", T0 + i, "x", cleared_at=T0 + i + 1
+        )
+        for i in range(8)
+    ]
+    (advice,) = alarm_burden(off, [("bed02", "Bed 2")], T0, T0 + 12 * 3600).suggestions
+    assert advice.startswith(
+        "Arrhythmia analysis off on Bed 2: 8 times in 12 h — a device or station problem"
+    )

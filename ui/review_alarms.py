@@ -36,6 +36,7 @@ from wardwatch.ui.review_common import (
     connect_answer,
     failure_text,
     priority_colour,
+    priority_text_colour,
 )
 from wardwatch.ui.theme import theme
 
@@ -205,8 +206,12 @@ class AlarmReview(QWidget):
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if col == 3:
-                    item.setForeground(priority_colour(a.priority, a.held_back and a.released_at is None))
+                    held = a.held_back and a.released_at is None
+                    item.setBackground(priority_colour(a.priority, held))
+                    item.setForeground(priority_text_colour(a.priority, held))
                 self.table.setItem(row, col, item)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         held = sum(1 for a in self.episodes if a.held_back)
         self.status.setText(
             f"{len(self.episodes)} alarms in the last {self.spans.hours} h ({held} held back), newest first;"

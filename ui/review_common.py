@@ -37,6 +37,14 @@ def priority_colour(priority: str, held_back: bool = False) -> QColor:
     return t.colour("alarm", {"high": "high_bg", "medium": "medium_bg"}.get(priority, "low_bg"))
 
 
+def priority_text_colour(priority: str, held_back: bool = False) -> QColor:
+    """The text colour that goes on `priority_colour`, as the alarm bar pairs them."""
+    t = theme()
+    if held_back:
+        return t.colour("alarm", "held_bg")
+    return t.colour("alarm", {"high": "high_fg", "medium": "medium_fg"}.get(priority, "low_fg"))
+
+
 def failure_text(exc: BaseException) -> str:
     """What a screen says when the record could not answer (never the record's own message, which may
     name a path or quote data)."""

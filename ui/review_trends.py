@@ -21,6 +21,7 @@ from wardwatch.app.codes import MdcCode, channel_table
 from wardwatch.app.review.handover import BedShift
 from wardwatch.app.review.service import ReviewService
 from wardwatch.app.review.vitals import channel_name, channel_order, value_at, with_gaps
+from wardwatch.ui.bed_view import trend_tick_step
 from wardwatch.ui.review_common import (
     MIN_TOUCH_PX,
     SpanButtons,
@@ -35,13 +36,9 @@ NEWS2_READOUT_GAP_S = 60.0
 _BANDS = ((0.0, 4.5, (46, 125, 50, 45)), (4.5, 6.5, (239, 108, 0, 55)), (6.5, 30.0, (198, 40, 40, 60)))
 GAP_S = 30.0  # a channel silent for longer is drawn with a gap, never bridged
 SYMBOLS_UP_TO = 2000  # an intermittent channel with more values than this is drawn as a line
-_INTERMITTENT = (
-    MdcCode.PRESS_BLD_NONINV_SYS,
-    MdcCode.PRESS_BLD_NONINV_DIA,
-    MdcCode.PRESS_BLD_NONINV_MEAN,
-    MdcCode.TEMP_BODY,
-)
-_PRIORITY_ROW = {"low": 1.0, "medium": 2.0, "high": 3.0}
+SPARSE_S = 10.0  # a channel whose values come further apart than this is intermittent
+_PRIORITY_ROW = {"low": 1.5, "medium": 2.5, "high": 3.5}
+HELD_ROW = 0.5
 
 
 def _colour(code: int) -> object:
@@ -74,6 +71,7 @@ class TrendReview(QWidget):
         self.news2_curves: dict[str, pg.PlotDataItem] = {}
         self.alarm_markers: dict[str, pg.ScatterPlotItem] = {}
         self._cursors: list[pg.InfiniteLine] = []
+        self._every: dict[tuple[str, int], float] = {}  # median seconds between a channel's values
         self._plots: list[pg.PlotItem] = []
         self._pending = False
         self.period = (0.0, 0.0)
@@ -200,7 +198,9 @@ class TrendReview(QWidget):
         label, unit = channel_name(code)
         plot.setTitle(f"{label} {unit}".strip(), size="9pt", color=dim, justify="left")
         times, values = shift.trends.get(code, (np.empty(0), np.empty(0, np.float32)))
-        if code in _INTERMITTENT and len(times) <= SYMBOLS_UP_TO:  # a cuff every so often: points, joined
+        every = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+        self._every[(shift.bed, code)] = every
+        if every > SPARSE_S and len(times) <= SYMBOLS_UP_TO:  # a cuff, a thermometer, a CGM: points, joined
             curve = pg.PlotDataItem(
                 times,
                 values.astype(np.float64),
@@ -216,12 +216,13 @@ class TrendReview(QWidget):
             plot.addItem(curve)  # in its view box before the view-dependent options, which look for it
             curve.setClipToView(True)
             curve.setDownsampling(auto=True, method="peak")
-            curve.setData(*with_gaps(times, values, GAP_S))
+            curve.setData(*with_gaps(times, values, max(GAP_S, 3.0 * every)))
         finite = values[np.isfinite(values)]
         if len(finite):
             lo, hi = float(finite.min()), float(finite.max())
-            pad = max(1.0, 0.1 * (hi - lo))
-            plot.setYRange(lo - pad, hi + pad, padding=0.0)
+            step = trend_tick_step(max(hi - lo, 1.0))  # two or three labels: a small plot's own would crowd
+            plot.setYRange(lo - step / 2, hi + step / 2, padding=0.0)
+            plot.getAxis("left").setTickSpacing(step, step)
         self.curves[(shift.bed, code)] = curve
 
     def _news2(self, plot: pg.PlotItem, shift: BedShift, dim: str) -> None:
@@ -247,7 +248,7 @@ class TrendReview(QWidget):
         )
         spots = []
         for a in shift.alarms:
-            row = 0.5 if a.held_back and a.released_at is None else _PRIORITY_ROW.get(a.priority, 1.0)
+            row = HELD_ROW if a.held_back and a.released_at is None else _PRIORITY_ROW.get(a.priority, 1.5)
             symbol = {"high": "t1", "medium": "o", "low": "t"}.get(a.priority, "o")
             spots.append(
                 {
@@ -261,8 +262,10 @@ class TrendReview(QWidget):
         markers = pg.ScatterPlotItem(spots=spots, pen=pg.mkPen(None))
         markers.setToolTip("Alarms: hover the read-out line to see them in words")
         plot.addItem(markers)
-        plot.setYRange(0.0, 3.6, padding=0.0)
-        plot.getAxis("left").setTicks([[(0.5, "held"), (1.0, "low"), (2.0, "med"), (3.0, "high")]])
+        plot.setYRange(0.0, 4.0, padding=0.0)
+        plot.getAxis("left").setTicks(
+            [[(HELD_ROW, "held"), *((v, {"medium": "med"}.get(k, k)) for k, v in _PRIORITY_ROW.items())]]
+        )
         self.alarm_markers[shift.bed] = markers
 
     # -- the cursor --------------------------------------------------------------------------------------
@@ -287,12 +290,9 @@ class TrendReview(QWidget):
             for code in channel_order(shift.trends):
                 label, _unit = channel_name(code)
                 times, values = shift.trends[code]
-                gap = (
-                    1800.0
-                    if code in (MdcCode.PRESS_BLD_NONINV_SYS, MdcCode.PRESS_BLD_NONINV_DIA)
-                    else READOUT_GAP_S
-                )
-                v = value_at(times, values, when, gap)
+                # an intermittent value (a cuff every 15 min) holds until the next; a continuous one briefly
+                every = self._every.get((shift.bed, code), 0.0)
+                v = value_at(times, values, when, max(READOUT_GAP_S, 2.0 * every))
                 digits = 1 if code == MdcCode.TEMP_BODY else 0
                 parts.append(f"{label} {'—' if v is None else f'{v:.{digits}f}'}")
             i = int(np.searchsorted(shift.news2.times, when, side="right")) - 1

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from wardwatch.app.alarms.findings import TECHNICAL_PREFIX
 from wardwatch.app.alarms.settings import AlarmSettings, LimitRule, default_settings
 from wardwatch.app.codes import MdcCode, info
 from wardwatch.app.review.episodes import AlarmEpisode, alarm_type_text, category_of
@@ -35,6 +36,25 @@ _LIMIT_STEP: dict[MdcCode, float] = {
     MdcCode.TEMP_BODY: 0.2,
 }
 DELAY_STEP_S = 10.0
+# The longest condition delay advice may name: IEC 60601-2-27 allows a heart-rate alarm 10 s; other
+# parameters are held to 30 s, beyond which a real deterioration would wait too long.
+_DELAY_CAP_S: dict[MdcCode, float] = {
+    MdcCode.ECG_HEART_RATE: 10.0,
+    MdcCode.PULS_OXIM_PULS_RATE: 10.0,
+    MdcCode.PULS_RATE: 10.0,
+}
+DELAY_CAP_S = 30.0
+# What to look at for each technical condition: the sensor, the device, or the station itself.
+_SENSOR = "check the sensor or electrodes, their placement and the skin under them; replace them if worn"
+_TECHNICAL_ADVICE = {
+    "lead_off": _SENSOR,
+    "sensor_off": _SENSOR,
+    "poor_signal": _SENSOR,
+    "no_signal": _SENSOR,
+    "low_battery": "charge or replace the device's battery",
+    "disconnected": "check the device's cable, or that the patient stays in radio range",
+}
+_STATION_PROBLEM = "a device or station problem, not the patient's: tell biomedical engineering or IT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,10 +187,8 @@ def _suggestion(
     if category == "technical":
         if n < MIN_TECHNICAL_PER_12H * scale:
             return None
-        return (
-            f"{alarm_type_text(key)} on {bed}: {n} times in {_hours_text(period_s)} — check the sensor or"
-            " electrodes, their placement and the skin under them; replace them if worn"
-        )
+        advice = _TECHNICAL_ADVICE.get(key.removeprefix(TECHNICAL_PREFIX), _STATION_PROBLEM)
+        return f"{alarm_type_text(key)} on {bed}: {n} times in {_hours_text(period_s)} — {advice}"
     if category == "arrhythmia":
         held = sum(1 for e in group if e.held_back and e.released_at is None)
         if held < MIN_HELD_PER_12H * scale:
@@ -197,8 +215,14 @@ def _rule_text(rule: LimitRule) -> str:
 
 def _levers(rule: LimitRule) -> str:
     step = _LIMIT_STEP.get(rule.code)
-    delay = f"a delay of {rule.delay_s + DELAY_STEP_S:.0f} s (now {rule.delay_s:.0f} s)"
-    if step is None or (rule.low is None and rule.high is None):
-        return f"consider {delay}"
-    moved = (rule.low - step) if rule.low is not None else (rule.high or 0.0) + step
-    return f"consider {delay} or {_value(rule.code, moved)} if the patient's target allows"
+    cap = _DELAY_CAP_S.get(rule.code, DELAY_CAP_S)
+    longer = min(rule.delay_s + DELAY_STEP_S, cap)
+    levers = []
+    if longer > rule.delay_s:
+        levers.append(f"a delay of {longer:.0f} s (now {rule.delay_s:.0f} s)")
+    if step is not None and (rule.low is not None or rule.high is not None):
+        moved = (rule.low - step) if rule.low is not None else (rule.high or 0.0) + step
+        levers.append(f"{_value(rule.code, moved)} if the patient's target allows")
+    if not levers:
+        return "review this limit with the patient's clinician"
+    return "consider " + " or ".join(levers)
