@@ -143,3 +143,39 @@ def test_a_note_added_on_the_bed_view_is_shown_and_recorded_with_its_author(qtbo
     writer.stop()
     service.close()
     station.queries.shutdown()
+
+
+def test_the_window_gets_a_review_menu_and_each_bed_menu_the_review_of_that_bed(qtbot, service):
+    from PySide6.QtWidgets import QMenu
+    from wardwatch.ui.main_window import MainWindow
+    from wardwatch.ui.review_hooks import extend_bed_menu, open_alarms, open_trends
+
+    station = Station(
+        StationSetup("Ward 7", [BedSetup("Bed 1", None), BedSetup("Bed 2", None)]), FixedClock(END)
+    )
+    station.services[REVIEW_SERVICE] = service
+    win = MainWindow(station, fps=30)
+    qtbot.addWidget(win)
+    menus = {a.text(): a.menu() for a in win.menuBar().actions()}
+    assert [a.text() for a in menus["&Review"].actions()] == [
+        "&Trend review…",
+        "&Alarm review…",
+        "Alarm &burden…",
+        "&Handover report…",
+    ]
+    assert station.services[NOTE_AUTHOR]() == win.user
+    menu = QMenu(win)
+    extend_bed_menu(win, menu, "bed02")
+    assert [a.text() for a in menu.actions() if a.text()] == [
+        "Trend review…",
+        "Alarm review…",
+        "Handover report of this bed…",
+    ]
+    trends = open_trends(win, "bed02")
+    qtbot.waitUntil(lambda: len(trends.shifts) == 1, timeout=5000)
+    assert trends.shifts[0].label == "Bed 2"
+    alarms = open_alarms(win, "bed02")
+    qtbot.waitUntil(lambda: len(alarms.episodes) == 1, timeout=5000)  # bed02's asystole
+    trends.close()
+    alarms.close()
+    station.queries.shutdown()
