@@ -3,14 +3,17 @@ station's beds; bad input is answered or dropped and the listener goes on."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
+import ssl
 from pathlib import Path
 
 import pytest
+from test_interop_certs import make_ca_and_server_cert
 from wardwatch.app.clock import FixedClock
 from wardwatch.app.interop.adt import AdtRefused, parse_adt
-from wardwatch.app.interop.adt_server import AdtServer
+from wardwatch.app.interop.adt_server import AdtServer, server_tls
 from wardwatch.app.interop.mllp import END, START, MllpReader, frame
 from wardwatch.app.interop.reports import Identity
 from wardwatch.app.station import BedSetup, Station, StationSetup
@@ -182,3 +185,32 @@ def test_garbage_and_oversized_frames_are_dropped_and_the_listener_answers_the_n
 def test_parse_adt_refuses_fragments_with_adt_refused_only(text):
     with pytest.raises(AdtRefused):
         parse_adt(text)
+
+
+def test_the_adt_listener_speaks_tls_to_an_engine_that_trusts_the_hospital_ca(tmp_path):
+    ca_file, cert_file, key_file = make_ca_and_server_cert(tmp_path)
+    key = tmp_path / "k"
+    write_key_file(key, DatabaseKey.new())
+    record = open_record(tmp_path / "data", key_file=key)
+    station = Station(StationSetup("TLS ward", [BedSetup("Bed 1", None)]), FixedClock(T0))
+    tls = server_tls(str(cert_file), str(key_file), None)
+    server = AdtServer(station, OutboxQueue(record.engine), IDENTITY, 0, host="127.0.0.1", tls=tls)
+    server.start()
+    try:
+        client = ssl.create_default_context(cafile=str(ca_file))
+        raw = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        with client.wrap_socket(raw, server_hostname="localhost") as sock:
+            sock.sendall(frame(adt("A01", "T1", bed="Bed 1")))
+            answer = MllpReader().feed(sock.recv(65536))[0]
+        assert b"MSA|AA|T1" in answer
+        assert station.bed("bed01").patient is not None
+        # a client speaking plain MLLP to the TLS port gets nothing applied
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as plain:
+            plain.sendall(frame(adt("A03", "T2", bed="Bed 1")))
+            with contextlib.suppress(OSError):
+                plain.recv(100)
+        assert station.bed("bed01").patient is not None
+    finally:
+        server.close()
+        station.stop()
+        record.close()

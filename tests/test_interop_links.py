@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import ssl
 import time
 from pathlib import Path
 
 import pytest
+from test_interop_certs import make_ca_and_server_cert
 from wardwatch.app.codes import MdcCode
 from wardwatch.app.domain import Patient
 from wardwatch.app.interop import hl7_messages
@@ -211,56 +211,8 @@ def test_a_closed_port_keeps_the_backlog_until_the_receiver_appears(record):
         peer.close()
 
 
-def _make_ca_and_server_cert(folder: Path) -> tuple[Path, Path, Path]:
-    x509 = pytest.importorskip("cryptography.x509")
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    now = dt.datetime.now(dt.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test hospital CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=1))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_file, cert_file, key_file = folder / "ca.pem", folder / "server.pem", folder / "server.key"
-    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return ca_file, cert_file, key_file
-
-
 def test_the_link_speaks_tls_to_a_peer_whose_certificate_the_ca_file_vouches_for(record, tmp_path):
-    ca_file, cert_file, key_file = _make_ca_and_server_cert(tmp_path)
+    ca_file, cert_file, key_file = make_ca_and_server_cert(tmp_path)
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(cert_file, key_file)
     queue = OutboxQueue(record.engine)
@@ -277,10 +229,10 @@ def test_the_link_speaks_tls_to_a_peer_whose_certificate_the_ca_file_vouches_for
 
 
 def test_tls_refuses_a_peer_the_ca_file_does_not_vouch_for(record, tmp_path):
-    _ca, cert_file, key_file = _make_ca_and_server_cert(tmp_path)
+    _ca, cert_file, key_file = make_ca_and_server_cert(tmp_path)
     other = tmp_path / "other"
     other.mkdir()
-    other_ca, _c, _k = _make_ca_and_server_cert(other)
+    other_ca, _c, _k = make_ca_and_server_cert(other)
     server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server.load_cert_chain(cert_file, key_file)
     queue = OutboxQueue(record.engine)
