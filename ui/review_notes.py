@@ -28,7 +28,7 @@ class NotesPanel(QWidget):
         self.bed_id = bed_id
         self.list = QListWidget()
         self.list.setWordWrap(True)
-        self.list.setMaximumHeight(110)
+        self.list.setMaximumHeight(80)  # a shift's few notes; the trends below need the room
         self.edit = QLineEdit()
         self.edit.setMaxLength(MAX_NOTE_CHARS)
         self.edit.setPlaceholderText("A note for the handover (kept in the record with your name)")
