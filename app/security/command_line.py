@@ -22,16 +22,14 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-from wardwatch.app.security.access import AccessControl, Actor
 from wardwatch.app.security.actions import SETUP_USER, Action
-from wardwatch.app.security.directory import LoginStatus, UserDirectory
-from wardwatch.app.security.lockout import LockoutPolicy
 from wardwatch.app.security.permissions import Permissions, load_permissions
 from wardwatch.storage.errors import RecordError
-from wardwatch.storage.security_audit import DirectAudit
-from wardwatch.storage.security_users import count_users, has_user_tables
+
+if TYPE_CHECKING:  # the database side is imported when a command needs it: `wardwatch decode` starts fast
+    from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +132,12 @@ def authorize_command(args: argparse.Namespace, permissions: Permissions | None 
 def _authorize(
     args: argparse.Namespace, engine: Engine, permissions: Permissions, name: str, action: str
 ) -> str:
+    from wardwatch.app.security.access import AccessControl, Actor
+    from wardwatch.app.security.directory import LoginStatus, UserDirectory
+    from wardwatch.app.security.lockout import LockoutPolicy
+    from wardwatch.storage.security_audit import DirectAudit
+    from wardwatch.storage.security_users import count_users, has_user_tables
+
     if not has_user_tables(engine) or not has_chain(engine):
         log.info("command %r on a record without users (schema before the users revision)", name)
         return SETUP_USER
