@@ -232,6 +232,11 @@ def test_the_command_line_writes_the_report_of_one_bed_and_refuses_a_bed_it_does
     )
     assert "there is no bed '9'" in capsys.readouterr().err
     assert main(["report", "handover", "--ward", "--out", str(tmp_path / "x.txt"), *common]) == 2
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    assert main(["report", "handover", "--end", end, "--out", str(not_a_folder / "r.pdf"), *common]) == 2
+    assert "cannot write" in capsys.readouterr().err
+    assert main(["report", "handover", "--out", str(out), *common[:4], "--hours", "100"]) == 2
     # the patient's details and the notes' text never reach a log line
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "Jane" not in logged and "daughter" not in logged

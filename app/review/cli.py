@@ -81,9 +81,12 @@ def cmd_report_handover(args: argparse.Namespace) -> int:
             raise CliError(
                 f"there is no bed {args.bed!r} in the record" if args.bed else "the record has no beds"
             )
-        out = make_handover_report(
-            reader, beds, start, end, args.out, loaded.config.station_name, _progress_line
-        )
+        try:
+            out = make_handover_report(
+                reader, beds, start, end, args.out, loaded.config.station_name, _progress_line
+            )
+        except OSError as exc:
+            raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from None
     finally:
         record.close()
     print(f"\nhandover report of {len(beds)} bed(s) over {args.hours:g} h written to {out}", file=sys.stderr)
