@@ -98,6 +98,9 @@ def test_the_dashboard_shows_the_counted_burden_of_each_bed_and_the_ward(qtbot, 
     assert cells[3][0] == "Ward" and cells[3][1] == "5"
     assert cells[3][-3:] == ["75 s", "87 s", "1"]
     assert view.top.item(0, 1).text() == "SpO₂ low"
+    assert view.beds.item(0, 4).text() == "3"  # bed 1's medium alarms
+    view.per_day.setChecked(True)
+    assert view.beds.item(0, 4).text() == "18.0"  # 3 in 4 h
 
 
 def test_the_report_button_makes_the_same_pdf_with_its_progress_shown(qtbot, service, tmp_path):

@@ -12,6 +12,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QListWidget,
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from wardwatch.app.review.burden import SHORT_S, Burden, BurdenRow
+from wardwatch.app.review.burden import DAY_S, SHORT_S, Burden, BurdenRow
 from wardwatch.app.review.service import ReviewService
 from wardwatch.ui.review_common import SpanButtons, connect_answer, failure_text
 
@@ -49,18 +51,24 @@ def _s(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f} s"
 
 
-def row_cells(row: BurdenRow) -> list[str]:
+def row_cells(row: BurdenRow, per_bed_day: bool = False) -> list[str]:
+    """A table row; with `per_bed_day` the counts by priority and type are rates per bed-day."""
+    bed_days = row.beds * row.period_s / DAY_S
+
+    def n(count: int) -> str:
+        return f"{count / bed_days:.1f}" if per_bed_day and bed_days > 0 else str(count)
+
     return [
         row.name,
         str(row.total),
         f"{row.per_bed_day:.1f}",
-        *(str(row.by_priority.get(p, 0)) for p in ("high", "medium", "low")),
-        *(str(row.by_type.get(t, 0)) for t in ("physiological", "arrhythmia", "technical", "news2")),
-        str(row.audible),
-        str(row.held_back),
+        *(n(row.by_priority.get(p, 0)) for p in ("high", "medium", "low")),
+        *(n(row.by_type.get(t, 0)) for t in ("physiological", "arrhythmia", "technical", "news2")),
+        n(row.audible),
+        n(row.held_back),
         _s(row.ack_median_s),
         _s(row.ack_p90_s),
-        str(row.short),
+        n(row.short),
     ]
 
 
@@ -77,6 +85,8 @@ class BurdenDashboard(QWidget):
         self.burden: Burden | None = None
         self.spans = SpanButtons(hours, (4, 8, 12, 24, 72))
         self.spans.changed.connect(lambda _h: self.request())
+        self.per_day = QCheckBox("Counts per bed-day")
+        self.per_day.toggled.connect(lambda _on: self._fill())
         self.status = QLabel("Reading the record…")
         self.beds = self._table(BED_COLUMNS)
         self.top = self._table(TOP_COLUMNS)
@@ -100,7 +110,10 @@ class BurdenDashboard(QWidget):
         split.addWidget(self.beds)
         split.addWidget(lower)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.spans)
+        top = QHBoxLayout()
+        top.addWidget(self.spans, 1)
+        top.addWidget(self.per_day)
+        layout.addLayout(top)
         layout.addWidget(self.status)
         layout.addWidget(split, 1)
         self._answer = connect_answer(self, self._show)
@@ -130,12 +143,19 @@ class BurdenDashboard(QWidget):
             self.status.setText(failure_text(exc))
             return
         self.burden = burden
+        self._fill()
+
+    def _fill(self) -> None:
+        """The tables from the last answer (memory only: switching counts and rates asks nothing)."""
+        burden = self.burden
+        if burden is None:
+            return
         rows = [*burden.beds, burden.ward]
         self.beds.setRowCount(len(rows))
         bold = QFont(self.font())
         bold.setBold(True)
         for r, row in enumerate(rows):
-            for c, text in enumerate(row_cells(row)):
+            for c, text in enumerate(row_cells(row, self.per_day.isChecked())):
                 item = QTableWidgetItem(text)
                 if row is burden.ward:
                     item.setFont(bold)
