@@ -20,6 +20,7 @@ users = Table(
     Column("pin_hash", Text),  # quick user switch at the station; None: password only
     Column("totp_secret", String(64)),  # base32; None: not enrolled
     Column("totp_enabled", Boolean, nullable=False, default=False),
+    Column("totp_last_step", Integer),  # the time step of the last code accepted: each code works once
     Column("disabled", Boolean, nullable=False, default=False),
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", Float),  # UTC seconds; None: not locked out

@@ -44,12 +44,14 @@ def get_user(conn: Connection, name: str) -> User | None:
     return None if row is None else _user(row._mapping)
 
 
-def secrets_of(conn: Connection, name: str) -> tuple[str, str | None, str | None] | None:
-    """(password hash, PIN hash, TOTP secret) of a user, for checking a login; None if unknown."""
+def secrets_of(conn: Connection, name: str) -> tuple[str, str | None, str | None, int | None] | None:
+    """(password hash, PIN hash, TOTP secret, last TOTP step used) of a user, for checking a login;
+    None if unknown."""
+    u = users.c
     row = conn.execute(
-        select(users.c.password_hash, users.c.pin_hash, users.c.totp_secret).where(users.c.name == name)
+        select(u.password_hash, u.pin_hash, u.totp_secret, u.totp_last_step).where(u.name == name)
     ).one_or_none()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
 def add_user(

@@ -89,6 +89,10 @@ def test_totp_enrolment_and_login_with_a_generated_code(ward):
     assert d.login("nurse.a", NURSE_PW, wrong).status is LoginStatus.WRONG
     clock.now += 120  # a later code, as the phone shows it two minutes on
     assert d.login("nurse.a", NURSE_PW, app.at(int(clock.now))).ok
+    clock.now += 5  # the same code again, still on the phone's screen: each code works once
+    assert d.login("nurse.a", NURSE_PW, app.at(int(clock.now))).status is LoginStatus.WRONG
+    clock.now += 1.1 + 30
+    assert d.login("nurse.a", NURSE_PW, app.at(int(clock.now))).ok
     assert d.login("nurse.a", NURSE_PW, app.at(int(clock.now) - 600)).status is not LoginStatus.OK
     assert any(e.action == "user.enrol_totp" for e in entries)
 
@@ -99,6 +103,7 @@ def test_a_role_that_needs_a_second_factor_must_enrol_first(ward):
     assert d.login("nurse.a", NURSE_PW).status is LoginStatus.NEED_ENROLMENT
     secret = totp.new_secret()
     assert d.enrol_totp("nurse.a", secret, NURSE_PW, totp.current_code(secret, clock.now)).ok
+    clock.now += 30
     assert d.login("nurse.a", NURSE_PW, totp.current_code(secret, clock.now)).ok
     with pytest.raises(DirectoryError, match="may not"):
         d.set_mfa_roles(Actor("nurse.a", "nurse"), frozenset())
@@ -190,7 +195,7 @@ def test_passwords_pins_and_totp_secrets_never_appear_in_logs_or_the_audit_trail
     clock.now += 5
     d.enrol_totp("nurse.a", secret, NURSE_PW, code)
     d.set_pin("nurse.a", NURSE_PW, "908172")
-    d.login("nurse.a", "908172", totp.current_code(secret, clock.now), pin=True)
+    assert d.login("nurse.a", "908172", totp.current_code(secret, clock.now + 30), pin=True).ok
     d.reset_password(Actor("admin", "admin"), "nurse.a", "Brand-New-Pass 9")
     d.login("nurse.a", "Brand-New-Pass 9", "123456")
     d.login(ADMIN_PW, ADMIN_PW)

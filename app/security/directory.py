@@ -119,18 +119,22 @@ class UserDirectory:
                 LOGIN, name, user=name, outcome=DENIED, detail=f"{status.name.lower()} {wait:.0f} s"
             )
             return LoginResult(status, wait_s=wait)
-        password_hash, pin_hash, secret_totp = stored
+        password_hash, pin_hash, secret_totp, last_step = stored
         if not passwords.verify_secret(pin_hash if pin else password_hash, secret):
             return self._failed(user, now, "wrong PIN" if pin else "wrong password")
+        step = None
         if user.totp_enabled:
             if not code:
                 return LoginResult(LoginStatus.NEED_CODE)
-            if not totp.code_ok(secret_totp, code, now):
-                return self._failed(user, now, "wrong authenticator code")
+            step = totp.code_step(secret_totp, code, now, after_step=last_step)
+            if step is None:
+                return self._failed(user, now, "wrong or already used authenticator code")
         elif user.role in mfa_roles:
             return LoginResult(LoginStatus.NEED_ENROLMENT)
         with self._engine.begin() as conn:
             store.change_user(conn, name, failed_logins=0, locked_until=None, last_login=now)
+            if step is not None:
+                store.change_user(conn, name, totp_last_step=step)
             if not pin and passwords.needs_rehash(password_hash):
                 store.change_user(conn, name, password_hash=passwords.hash_secret(secret))
         self.access.record(
@@ -171,11 +175,18 @@ class UserDirectory:
             return LoginResult(LoginStatus.WRONG)
         if not passwords.verify_secret(stored[0], password):
             return self._failed(user, now, "wrong password (enrolment)")
-        if not totp.code_ok(secret, code, now):
+        step = totp.code_step(secret, code, now)
+        if step is None:
             return LoginResult(LoginStatus.NEED_CODE)
         with self._engine.begin() as conn:
             store.change_user(
-                conn, name, totp_secret=secret, totp_enabled=True, failed_logins=0, locked_until=None
+                conn,
+                name,
+                totp_secret=secret,
+                totp_enabled=True,
+                totp_last_step=step,
+                failed_logins=0,
+                locked_until=None,
             )
         self.access.record("user.enrol_totp", name, user=name, before="no second factor", after="TOTP")
         return LoginResult(LoginStatus.OK, Actor(name, user.role))
@@ -246,7 +257,7 @@ class UserDirectory:
         user = self._existing(name)
         self._require(by, user.name, before="TOTP" if user.totp_enabled else "none", after="none")
         with self._engine.begin() as conn:
-            store.change_user(conn, user.name, totp_secret=None, totp_enabled=False)
+            store.change_user(conn, user.name, totp_secret=None, totp_enabled=False, totp_last_step=None)
 
     def set_pin(self, name: str, password: str, pin: str) -> None:
         """A user sets their own PIN for the quick switch, proving who they are with their password."""

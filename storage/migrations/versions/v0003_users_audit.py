@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("pin_hash", sa.Text(), nullable=True),
         sa.Column("totp_secret", sa.String(length=64), nullable=True),
         sa.Column("totp_enabled", sa.Boolean(), nullable=False),
+        sa.Column("totp_last_step", sa.Integer(), nullable=True),
         sa.Column("disabled", sa.Boolean(), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_until", sa.Float(), nullable=True),
