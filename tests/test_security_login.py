@@ -256,3 +256,25 @@ def test_command_line_first_administrator_then_commands_need_a_user(tmp_path, ke
     capsys.readouterr()
     assert main(["user", "list", *data, "--user", "boss", "--password-fd", str(_pipe("wrong password"))]) == 5
     assert "Wrong name, password or PIN" in capsys.readouterr().err
+
+
+def test_a_headless_station_with_users_runs_locked_without_asking_anything(tmp_path, key_file):
+    import subprocess
+    import sys
+
+    data = tmp_path / "headless"
+    where = ["--data-dir", str(data), "--key-file", str(key_file)]
+    new_password = ["--new-password-fd", str(_pipe(ADMIN_PW))]
+    assert main(["user", "add", "boss", "--role", "admin", *where, *new_password]) == 0
+    result = subprocess.run(
+        [sys.executable, "-m", "wardwatch.app.cli", "run", "--headless", "--duration", "20", "--speed", "10",
+         "--beds", "2", "--data-dir", str(data), "--key-file", str(key_file)],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "t=" in result.stdout and "assword" not in result.stdout + result.stderr
+    engine = make_engine(data / database.DATABASE_NAME, read_key_file(key_file))
+    with engine.connect() as conn:
+        actions = [r[0] for r in conn.exec_driver_sql("SELECT action FROM audit ORDER BY id")]
+    engine.dispose()
+    assert "station.start" in actions and "session.login" not in actions  # nobody logged in: locked

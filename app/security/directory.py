@@ -137,9 +137,8 @@ class UserDirectory:
                 store.change_user(conn, name, totp_last_step=step)
             if not pin and passwords.needs_rehash(password_hash):
                 store.change_user(conn, name, password_hash=passwords.hash_secret(secret))
-        self.access.record(
-            LOGIN, name, user=name, detail="PIN" if pin else "password" + (" + TOTP" if code else "")
-        )
+        how = ("PIN" if pin else "password") + (" + TOTP" if step is not None else "")
+        self.access.record(LOGIN, name, user=name, detail=how)
         return LoginResult(LoginStatus.OK, Actor(name, user.role))
 
     def _failed(self, user: User, now: float, why: str) -> LoginResult:

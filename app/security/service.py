@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from wardwatch.app.security.access import AccessControl, Actor, AuditEntry
 from wardwatch.app.security.directory import LoginResult, UserDirectory
-from wardwatch.app.security.lockout import LockoutPolicy
 from wardwatch.storage.security_audit import (
     AuditFilter,
     Verification,
@@ -222,10 +221,6 @@ def station_audit_sink(recorder: Any) -> Callable[[AuditEntry], object]:
         )
 
     return sink
-
-
-def lockout_policy(max_failures: int, lockout_s: float) -> LockoutPolicy:
-    return LockoutPolicy(max_failures=max_failures, lockout_s=lockout_s)
 
 
 def acting_user(services: dict[str, object], default: str) -> str:
