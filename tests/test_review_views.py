@@ -123,7 +123,8 @@ def test_a_note_added_on_the_bed_view_is_shown_and_recorded_with_its_author(qtbo
     writer.start()
     service = ReviewService(review_reader(record.reader()), lambda: BEDS, "Ward 7", writer.put_critical)
     station.services[REVIEW_SERVICE] = service
-    station.services[NOTE_AUTHOR] = lambda: "nurse.c"
+    allowed = {"bed01": "nurse.c"}
+    station.services[NOTE_AUTHOR] = allowed.get  # the window's check: who may write on this bed
     panel = NotesPanel(station, "bed01")
     qtbot.addWidget(panel)
     panel.edit.setText("   ")
@@ -140,6 +141,10 @@ def test_a_note_added_on_the_bed_view_is_shown_and_recorded_with_its_author(qtbo
         "nurse.c",
         "Pain 6/10 at 04:00, paracetamol given.",
     )
+    allowed.clear()  # logged out: refused, nothing kept
+    panel.edit.setText("Should not be kept.")
+    panel.add()
+    assert panel.status.text().startswith("Not permitted") and panel.list.count() == 1
     station.discharge("bed01")  # the notes leave with the patient
     panel.refresh()
     assert panel.list.count() == 0
@@ -166,7 +171,7 @@ def test_the_window_gets_a_review_menu_and_each_bed_menu_the_review_of_that_bed(
         "Alarm &burden…",
         "&Handover report…",
     ]
-    assert station.services[NOTE_AUTHOR]() == win.user
+    assert callable(station.services[NOTE_AUTHOR])
     menu = QMenu(win)
     extend_bed_menu(win, menu, "bed02")
     assert [a.text() for a in menu.actions() if a.text()] == [
@@ -182,3 +187,14 @@ def test_the_window_gets_a_review_menu_and_each_bed_menu_the_review_of_that_bed(
     trends.close()
     alarms.close()
     station.queries.shutdown()
+
+
+def test_a_refused_report_is_not_made(qtbot, service, tmp_path):
+    asked = []
+    dialog = HandoverDialog(service, lambda: END, tmp_path, "bed02", authorize=lambda t: asked.append(t))
+    qtbot.addWidget(dialog)
+    dialog.path.setText(str(tmp_path / "no.pdf"))
+    dialog.start()
+    assert asked == ["bed02"]
+    assert dialog.status.text().startswith("Not permitted") and dialog.make.isEnabled()
+    assert not (tmp_path / "no.pdf").exists()

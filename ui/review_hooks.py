@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QMessageBox, QWidget
 from wardwatch.app.review.service import ReviewService
+from wardwatch.app.security.actions import Action
 from wardwatch.ui.review_alarms import AlarmReview
 from wardwatch.ui.review_burden import BurdenDashboard
 from wardwatch.ui.review_notes import NOTE_AUTHOR, REVIEW_SERVICE
@@ -66,14 +67,23 @@ def open_handover(window: MainWindow, bed: str | None = None) -> HandoverDialog 
     service = _service(window)
     if service is None:
         return None
-    dialog = HandoverDialog(service, window.station.clock.now, service.reports_dir, bed, window)
+    if not window.permitted(Action.HANDOVER, bed or "ward"):
+        return None
+    dialog = HandoverDialog(
+        service,
+        window.station.clock.now,
+        service.reports_dir,
+        bed,
+        window,
+        authorize=lambda target: window.authorized(Action.HANDOVER, target),
+    )
     dialog.show()
     return dialog
 
 
 def extend_window(window: MainWindow) -> None:
-    # notes are written under the name of whoever is using the window (a login, with the users issue)
-    window.station.services[NOTE_AUTHOR] = lambda: window.user
+    # a note is the user action "note.add": the window's one check says who writes it, or refuses
+    window.station.services[NOTE_AUTHOR] = lambda bed_id: window.authorized(Action.NOTE, bed_id)
     menu = window.menuBar().addMenu("&Review")
     for text, slot in (
         ("&Trend review…", lambda: open_trends(window)),

@@ -12,12 +12,14 @@ from concurrent.futures import Future
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QListWidget, QPushButton, QVBoxLayout, QWidget
+from wardwatch.app.alarms.engine import STATION_USER
 from wardwatch.app.review.notes import MAX_NOTE_CHARS, NoteError, add_note
 from wardwatch.app.station import Station, WardError
 from wardwatch.ui.review_common import MIN_TOUCH_PX, connect_answer
 
 REVIEW_SERVICE = "review"  # see wardwatch.app.review.cli
-NOTE_AUTHOR = "review.note_author"  # a callable giving who is writing (the window's user)
+# bed id -> who may write a note there now, or None when refused (the window's authorisation check)
+NOTE_AUTHOR = "review.note_author"
 REFRESH_MS = 1000
 
 
@@ -54,9 +56,9 @@ class NotesPanel(QWidget):
         self._timer.start(REFRESH_MS)
         self.refresh()
 
-    def _author(self) -> str:
-        author: Callable[[], str] | None = self.station.services.get(NOTE_AUTHOR)  # type: ignore[assignment]
-        return author() if author is not None else "station"
+    def _author(self) -> str | None:
+        check: Callable[[str], str | None] | None = self.station.services.get(NOTE_AUTHOR)  # type: ignore[assignment]
+        return check(self.bed_id) if check is not None else STATION_USER
 
     def refresh(self) -> None:
         try:
@@ -72,8 +74,15 @@ class NotesPanel(QWidget):
     def add(self) -> None:
         service = self.station.services.get(REVIEW_SERVICE)
         put = getattr(service, "put_critical", None)
+        if not self.edit.text().strip():
+            self.status.setText("the note is empty")
+            return
+        author = self._author()
+        if author is None:  # refused: the check has told the person why (or asked them to log in)
+            self.status.setText("Not permitted: adding a note needs a permitted login.")
+            return
         try:
-            future = add_note(self.station, put, self.bed_id, self._author(), self.edit.text())
+            future = add_note(self.station, put, self.bed_id, author, self.edit.text())
         except (NoteError, WardError) as exc:
             self.status.setText(str(exc))
             return

@@ -41,8 +41,12 @@ class HandoverDialog(QDialog):
         folder: Path,
         bed: str | None = None,
         parent: QWidget | None = None,
+        authorize: Callable[[str], str | None] | None = None,
     ) -> None:
         super().__init__(parent)
+        # the user action "report.handover" is checked when the report is asked for: the user's name,
+        # or None when refused (the check itself tells the person why)
+        self._authorize = authorize
         self.setWindowTitle("Handover report — WardWatch")
         self._service = service
         self._now = now
@@ -100,6 +104,9 @@ class HandoverDialog(QDialog):
             self.status.setText("The file must end in .pdf.")
             return
         bed = self.which.currentData()
+        if self._authorize is not None and self._authorize(bed or "ward") is None:
+            self.status.setText("Not permitted: making the handover report needs a permitted login.")
+            return
         end = self._now()
         self.make.setEnabled(False)
         self.progress.setRange(0, 0)  # busy until the first bed is done
