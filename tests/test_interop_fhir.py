@@ -243,3 +243,31 @@ def test_export_fhir_writes_a_bundle_of_a_recorded_admitted_bed(tmp_path):
     assert hr == [70.0, 71.0, 72.0]
     patient = next(e.resource for e in bundle.entry if e.resource.get_resource_type() == "Patient")
     assert patient.identifier[0].value == "MRN77"
+
+
+def test_the_station_sends_an_admitted_beds_numerics_to_the_fhir_server(record):
+    from wardwatch.app.clock import FixedClock
+    from wardwatch.app.domain import Observation
+    from wardwatch.app.interop.service import InteropService
+    from wardwatch.app.interop.settings import InteropSettings
+    from wardwatch.app.station import BedSetup, Station, StationSetup
+
+    server = _Server(fail=1)
+    station = Station(StationSetup("FHIR ward", [BedSetup("Bed 1", None)]), FixedClock(time.time()))
+    settings = InteropSettings(fhir_out=server.url, numerics_interval_s=3600)
+    service = InteropService(station, OutboxQueue(record.engine), settings, IDENTITY)
+    service.start()
+    try:
+        now = time.time()
+        station.hub.push_observation(Observation("bed01", MdcCode.ECG_HEART_RATE, 64, "/min", now))
+        station.hub.push_observation(Observation("bed01", MdcCode.PULS_OXIM_SAT_O2, 95, "%", now))
+        station.admit("bed01", PATIENT)
+        assert _wait(lambda: len(server.bodies) == 1)
+    finally:
+        service.close()
+        station.stop()
+        server.close()
+    bundle = Bundle.model_validate(server.bodies[0])
+    assert len(_observations(bundle)) == 2
+    patient = next(e.resource for e in bundle.entry if e.resource.get_resource_type() == "Patient")
+    assert patient.identifier[0].value == "MRN42" and patient.name[0].family == "Doe"
