@@ -82,7 +82,7 @@ def login(qtbot, win, name: str, password: str) -> None:
 
 def test_a_locked_station_still_raises_shows_and_sounds_a_new_alarm(qtbot, secured):
     station, win, service, _ = secured
-    assert service.actor is None and win.security_ui.banner.isVisible()
+    assert service.actor is None and "STATION LOCKED" in win.security_ui.banner_text.text()
     bursts: list[str] = []
     win.sound.player.burst_started.connect(bursts.append)
     station.alarms._analyser = lambda bed, now: [VT] if bed == "bed02" else []
@@ -119,7 +119,7 @@ def test_a_refused_action_on_a_locked_station_opens_the_login_and_logging_in_unl
     dialog.secret.setText(NURSE_PW)
     dialog.submit()
     qtbot.waitUntil(lambda: service.actor == Actor("nurse.a", "nurse"), timeout=5000)
-    qtbot.waitUntil(lambda: not win.security_ui.banner.isVisible())
+    qtbot.waitUntil(lambda: "nurse.a (Nurse) is acting" in win.security_ui.banner_text.text())
     assert "nurse.a" in win._user_label.text()
     win.acknowledge_all()
     qtbot.waitUntil(lambda: station.alarms.snapshot.sounding_priority is None, timeout=3000)
@@ -150,7 +150,7 @@ def test_idle_time_locks_the_station_and_locking_masks_names(qtbot, secured):
     qtbot.waitUntil(lambda: win.tiles[0].summary.patient_text == "•••")
     assert view.patient_label.text() == "•••"
     view.close()
-    qtbot.waitUntil(win.security_ui.banner.isVisible)
+    qtbot.waitUntil(lambda: "STATION LOCKED" in win.security_ui.banner_text.text())
     assert record.writer.flush()
     with record.record.engine.connect() as conn:
         locks = conn.exec_driver_sql("SELECT detail FROM audit WHERE action = 'session.lock'").fetchall()

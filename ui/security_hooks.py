@@ -134,12 +134,15 @@ class SecurityUi(QObject):
                 view.set_mask_names(mask)
         if not self.service.has_directory:
             text = "LOCKED: no user directory (not recording). Monitoring and alarms go on."
-        elif locked:
+        elif actor is None:
             text = "STATION LOCKED — monitoring, waves and alarm sounds go on. Log in to act (Ctrl+L)."
         else:
-            text = ""
+            title = self.service.access.permissions.title(actor.role)
+            text = f"{actor.name} ({title}) is acting at this station. Lock it when you leave: Ctrl+Shift+L."
+        # the banner stays, only its words change: locking (by hand or idle) never shifts the beds' grid
         self.banner_text.setText(text)
-        self.banner.setVisible(bool(text))
+        self.banner.setProperty("locked", locked)
+        self.login_button.setText("Log in" if locked else "Switch user")
         self.login_button.setEnabled(self.service.has_directory)
         for key in ("login", "enrol"):
             self.actions[key].setEnabled(self.service.has_directory)
