@@ -157,9 +157,8 @@ class MllpTransport:
             return Delivery(Outcome.FAILED, f"TLS with {self.target} failed: {exc.reason or exc}")
         except (OSError, ValueError) as exc:
             self.close()
-            return Delivery(
-                Outcome.FAILED, f"{self.target}: {exc.strerror or exc if isinstance(exc, OSError) else exc}"
-            )
+            reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+            return Delivery(Outcome.FAILED, f"{self.target}: {reason}")
 
     def close(self) -> None:
         if self._sock is not None:
