@@ -174,7 +174,7 @@ class AdtServer:
                 if head.control_id:
                     self._queue.remember_inbound(head.control_id, head.event or "?", result)
         except Exception as exc:  # the record failing must not cost the engine its answer
-            log.exception("ADT %s could not be handled", head.event)
+            log.error("ADT %s could not be handled (%s)", head.event, type(exc).__name__)
             result = InboundAnswer("AE", f"station error ({type(exc).__name__})")
         if result.ack_code == "AA":
             self._note(accepted=self.status.accepted + 1)
@@ -203,5 +203,5 @@ class AdtServer:
                 control_id, result.ack_code, result.ack_text, self._identity, event, ack_id, now
             ).to_er7()
         except Exception:  # a control id hl7apy will not take: answer without it rather than not at all
-            log.exception("ACK for ADT could not be built")
+            log.error("ACK for ADT could not be built")
             return f"MSH|^~\\&|WARDWATCH||||{hl7_time(now)}||ACK|{ack_id}|P|2.6\rMSA|AR|UNKNOWN\r"

@@ -294,8 +294,8 @@ class InteropService:
             control = self._control_id()
             try:
                 text = hl7_messages.pcd04(report, self.identity, control).to_er7()
-            except Exception:
-                log.exception("PCD-04 for a %s alarm could not be built", report.action)
+            except Exception as exc:  # the type only: a builder's message may quote the patient's data
+                log.error("PCD-04 for a %s alarm could not be built (%s)", report.action, type(exc).__name__)
                 continue
             out.append(OutboxMessage(ALARMS, control, "ORU^R40", report.bed_id, text))
 
@@ -378,8 +378,8 @@ class InteropService:
                     control = self._control_id()
                     text = fhir_build.bundle_json([report], self.identity, control)
                     out.append(OutboxMessage(FHIR, control, "Bundle", bed.bed_id, text))
-            except Exception:
-                log.exception("numerics report of %s could not be built", bed.bed_id)
+            except Exception as exc:  # the type only: a builder's message may quote the patient's data
+                log.error("numerics report of %s could not be built (%s)", bed.bed_id, type(exc).__name__)
         return out
 
     # -- alarms and status ------------------------------------------------------------------------------
