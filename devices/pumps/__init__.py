@@ -1,10 +1,10 @@
 """Infusion pumps: a simulated pump channel (`pump:<programme>[+<scenario>]`).
 
 Real pump interfaces found documented, for a later module behind the same Source protocol: IEEE 11073
-SDC (ISO/IEEE 11073-10700/-20701; the open `sdc11073` Python library implements a consumer) and the
-IHE PCD Point-of-Care Infusion Verification and Infusion Pump Event Communication profiles (HL7 v2).
-Vendor serial protocols (e.g. B. Braun's and BD Alaris' RS-232 interfaces) are published only to
-partners under agreement.
+SDC (ISO/IEEE 11073-10700/-20701; Dräger's open `sdc11073` library implements providers and consumers,
+for testing only) and the IHE PCD Infusion Pump Event Communication profile (the pump's event stream
+over HL7 v2). Vendor serial protocols (e.g. B. Braun's and BD Alaris' RS-232 interfaces) are published
+only to partners under agreement.
 """
 
 from __future__ import annotations
