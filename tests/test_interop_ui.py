@@ -104,3 +104,21 @@ def test_the_admin_dialog_shows_the_links_and_applies_and_saves_new_settings(qtb
 
     loaded = load_config(tmp / "wardwatch.toml")
     assert loaded.messages == () and loaded.config.interop_numerics_interval_s == 30.0
+
+
+def test_settings_are_not_applied_when_the_stations_check_says_no(qtbot, ward):
+    _station, win, service, _port, _tmp = ward
+    asked: list[tuple[str, str]] = []
+
+    def refuse(before: str, after: str) -> str | None:
+        asked.append((before, after))
+        return None
+
+    dialog = InteropDialog(service, refuse, win)
+    qtbot.addWidget(dialog)
+    dialog.fhir_out.setText("http://127.0.0.1:9/fhir")
+    assert dialog.apply() is False
+    assert "may not" in dialog.error.text()
+    assert service.settings.fhir_out is None
+    before, after = asked[0]
+    assert "fhir_out=None" in before and "fhir_out=http://127.0.0.1:9/fhir" in after

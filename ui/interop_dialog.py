@@ -7,6 +7,7 @@ the service, which restarts its links on its own thread.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,7 +31,10 @@ from PySide6.QtWidgets import (
 )
 from wardwatch.app.interop.actions import apply_interop_settings, requeue_refused
 from wardwatch.app.interop.service import InteropService, InteropStatus
-from wardwatch.app.interop.settings import InteropSettings
+from wardwatch.app.interop.settings import InteropSettings, describe
+
+# (before, after) -> the user to act as, or None when the station's authorisation check says no
+Authorize = Callable[[str, str], str | None]
 
 COLUMNS = ("Link", "Destination", "State", "Backlog", "Refused", "Sent", "Last error")
 
@@ -66,12 +70,12 @@ def status_rows(status: InteropStatus) -> list[tuple[str, ...]]:
 
 
 class InteropDialog(QDialog):
-    def __init__(self, service: InteropService, user: str, parent: QWidget | None = None) -> None:
+    def __init__(self, service: InteropService, authorize: Authorize, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Interfaces — HL7 v2 and FHIR")
         self.setMinimumWidth(900)
         self._service = service
-        self._user = user
+        self._authorize = authorize
         s = service.settings
         self.hl7_out = QLineEdit(s.hl7_out or "")
         self.hl7_out.setPlaceholderText("host:port of the interface engine (empty: off)")
@@ -168,17 +172,26 @@ class InteropDialog(QDialog):
         )
 
     def apply(self) -> bool:
+        settings = self.settings()
         try:
-            apply_interop_settings(self._service, self.settings(), self.save.isChecked(), self._user)
+            checked = settings.checked()
         except ValueError as exc:
             self.error.setText(str(exc))
             return False
+        user = self._authorize(describe(self._service.settings), describe(checked))
+        if user is None:
+            self.error.setText("Not applied: this user may not change the interfaces.")
+            return False
+        apply_interop_settings(self._service, checked, self.save.isChecked(), user)
         self.error.setText("")
         self.result.setText("Applying…")
         return True
 
     def _requeue(self) -> None:
-        requeue_refused(self._service, self._user)
+        user = self._authorize("refused messages kept", "refused messages sent again")
+        if user is None:
+            return
+        requeue_refused(self._service, user)
         self.result.setText("Queued again…")
 
     def refresh(self) -> None:

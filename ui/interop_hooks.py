@@ -13,12 +13,14 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMessageBox
 from wardwatch.app.interop.service import InteropService
+from wardwatch.app.security.actions import Action
 from wardwatch.ui.interop_dialog import InteropDialog
 
 if TYPE_CHECKING:
     from wardwatch.ui.main_window import MainWindow
 
 WARD_CHECK_MS = 1000
+TARGET = "interfaces"
 
 
 def interop_service(window: MainWindow) -> InteropService | None:
@@ -36,7 +38,13 @@ def open_dialog(window: MainWindow) -> InteropDialog | None:
             "is not recording.",
         )
         return None
-    dialog = InteropDialog(service, getattr(window, "user", "station"), window)
+    if not window.permitted(Action.INTEROP_SETTINGS, TARGET):
+        return None  # refused: audited and told by the station's one check
+
+    def authorize(before: str, after: str) -> str | None:
+        return window.authorized(Action.INTEROP_SETTINGS, TARGET, before=before, after=after)
+
+    dialog = InteropDialog(service, authorize, window)
     dialog.show()
     return dialog
 

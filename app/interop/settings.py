@@ -56,6 +56,11 @@ def settings_from(config: StationConfig, args: argparse.Namespace | None = None)
     return replace(settings, **overrides).checked() if overrides else settings  # type: ignore[arg-type]
 
 
+def describe(settings: InteropSettings) -> str:
+    """The settings in one line, for the audit trail's before/after."""
+    return "; ".join(f"{f.name}={getattr(settings, f.name)}" for f in fields(settings))
+
+
 def split_host_port(text: str) -> tuple[str, int]:
     match = re.match(r"^\[?(.+?)\]?:(\d+)$", text.strip())
     if match is None:
