@@ -278,3 +278,45 @@ def test_a_headless_station_with_users_runs_locked_without_asking_anything(tmp_p
         actions = [r[0] for r in conn.exec_driver_sql("SELECT action FROM audit ORDER BY id")]
     engine.dispose()
     assert "station.start" in actions and "session.login" not in actions  # nobody logged in: locked
+
+
+CLINICIAN_PW = "clinician pass 7"
+
+
+@pytest.mark.parametrize(
+    ("command", "user", "allowed"),
+    [
+        (["db", "check"], "boss", True),
+        (["db", "check"], "doc.c", False),
+        (["export", "events", "--out", "{tmp}/e.csv"], "doc.c", True),
+        (["export", "events", "--out", "{tmp}/e.csv"], "nurse.n", False),
+        (["backup", "{tmp}/copy.db"], "boss", True),
+        (["backup", "{tmp}/copy.db"], "doc.c", False),
+        (["audit", "verify"], "nurse.n", False),
+    ],
+)
+def test_record_commands_go_through_the_check(tmp_path, key_file, capsys, command, user, allowed):
+    where = ["--data-dir", str(tmp_path / "d"), "--key-file", str(key_file)]
+    assert (
+        main(["user", "add", "boss", "--role", "admin", *where, "--new-password-fd", str(_pipe(ADMIN_PW))])
+        == 0
+    )
+    record = open_record(tmp_path / "d", key_file=key_file)
+    d = UserDirectory(record.engine, AccessControl(load_permissions(), DirectAudit(record.engine)))
+    d.add(Actor("boss", "admin"), "doc.c", "", "clinician", CLINICIAN_PW)
+    d.add(Actor("boss", "admin"), "nurse.n", "", "nurse", NURSE_PW)
+    record.close()
+    password = {"boss": ADMIN_PW, "doc.c": CLINICIAN_PW, "nurse.n": NURSE_PW}[user]
+    argv = [part.replace("{tmp}", str(tmp_path)) for part in command]
+    code = main([*argv, *where, "--user", user, "--password-fd", str(_pipe(password))])
+    err = capsys.readouterr().err
+    assert (code != 5) is allowed, err  # allowed: it ran (an empty record may have nothing to export)
+    if not allowed:
+        assert code == 5 and "may not" in err
+    engine = make_engine(tmp_path / "d" / database.DATABASE_NAME, read_key_file(key_file))
+    with engine.connect() as conn:
+        last = conn.exec_driver_sql(
+            "SELECT \"user\", outcome FROM audit WHERE action NOT LIKE 'session.%' ORDER BY id DESC LIMIT 1"
+        ).one()
+    engine.dispose()
+    assert tuple(last) == (user, "ok" if allowed else "denied")
