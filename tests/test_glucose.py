@@ -6,15 +6,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from wardwatch.app.alarms.engine import AlarmEngine
-from wardwatch.app.alarms.model import Priority
+from wardwatch.app.alarms.model import Category, Priority
 from wardwatch.app.clock import FixedClock
 from wardwatch.app.codes import MdcCode
-from wardwatch.app.domain import Observation, Validity
+from wardwatch.app.domain import Bed, Observation, Validity
 from wardwatch.app.fleet.bed_devices import BedDevices
 from wardwatch.app.fleet.glucose import PREDICTED_LOW_KEY, arrow_for, bed_glucose, glucose_trend
 from wardwatch.app.fleet.rules import FleetRules
 from wardwatch.app.hub import StreamHub
-from wardwatch.app.sources import make_source
+from wardwatch.app.sources import SourceContext, make_source
+from wardwatch.devices.base import Sink
 from wardwatch.devices.ble import cgm
 from wardwatch.devices.glucose.encode import measurement, sfloat_bytes
 from wardwatch.devices.glucose.simulator import SCENARIOS, SimulatedCgm
@@ -144,3 +145,30 @@ def test_a_record_damaged_on_the_link_is_rejected_by_its_crc_and_counted():
 def test_low_sensor_battery_is_announced_in_the_record_and_by_the_battery_level():
     decoded = cgm.decode(measurement(120.0, 1, battery_low=True))
     assert decoded[0].details["annunciation"] == ["device battery low"]
+
+
+class CgmByHand(SimulatedCgm):
+    """The simulated sensor without its thread: the test steps it."""
+
+    def start(self, sink: Sink) -> None:
+        self.sink = sink
+        self.begin()
+
+
+def test_a_sensor_low_battery_is_the_sensors_own_alarm_and_leaves_the_monitors_conditions_alone():
+    clock, hub = FixedClock(T0), StreamHub()
+    sensors: list[CgmByHand] = []
+
+    def make(spec: str, bed: str, ctx: SourceContext) -> CgmByHand:
+        sensors.append(CgmByHand(SCENARIOS["old-sensor"], bed, clock))  # 14 % battery
+        return sensors[-1]
+
+    devices = BedDevices(hub, clock, make)
+    engine = AlarmEngine(hub, clock, lambda: ["bed01"])
+    engine.add_rules(FleetRules(hub, devices, engine.settings_for))
+    devices.start([Bed("bed01", "Bed 1", devices=("cgm:old-sensor",))], lambda bed: SourceContext(clock))
+    sensors[0].step(sensors[0].sink)
+    engine.tick()
+    (alarm,) = engine.snapshot.alarms
+    assert alarm.message == "CGM: Low battery" and alarm.category is Category.TECHNICAL
+    assert hub.conditions("bed01") == []  # the bed's own (monitor's) conditions are untouched
