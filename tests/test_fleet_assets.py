@@ -145,3 +145,12 @@ def test_a_pump_that_fails_to_start_shows_as_a_failed_device_not_a_crash():
     assert "unknown pump programme" in device.failure
     findings = station.alarms._findings("bed01", T0)  # the bed alarms it: "Source failed"
     assert any("Source failed" in f.message for f in findings)
+
+
+def test_recording_a_service_is_checked_as_a_device_setting_and_listing_as_viewing():
+    from wardwatch.app.cli import build_parser
+    from wardwatch.app.security.command_line import command_name
+
+    parser = build_parser()
+    assert command_name(parser.parse_args(["devices", "--json"])) == "devices"
+    assert command_name(parser.parse_args(["devices", "--serviced", "pump-1"])) == "devices serviced"

@@ -33,7 +33,7 @@ EXPECTED: dict[Role, set[Action]] = {
     Role.VIEWER: {A.VIEW},
     Role.NURSE: NURSE,
     Role.CHARGE_NURSE: NURSE | {A.ESCALATION, A.LIMITS_WARD, A.LIMITS_PATIENT, A.ASSIGN_SOURCE}
-    | {A.ADMIT, A.MOVE, A.DISCHARGE, A.HANDOVER},
+    | {A.ADMIT, A.MOVE, A.DISCHARGE, A.HANDOVER, A.REVIEW},
     Role.CLINICIAN: NURSE | {A.REVIEW, A.HANDOVER, A.LIMITS_PATIENT, A.EXPORT},
     Role.ADMIN: {
         A.VIEW, A.DEVICE_SETTINGS, A.ASSIGN_SOURCE, A.USER_MANAGE, A.RETENTION, A.INTEROP_SETTINGS,
@@ -85,8 +85,12 @@ def test_commands_map_to_actions_and_unlisted_ones_are_for_administrators():
     assert p.command_action("audit verify") == A.AUDIT_VERIFY
     assert p.command_action("report") == A.HANDOVER
     assert p.command_action("interop") == A.INTEROP_SETTINGS
-    assert p.command_action("devices") == A.DEVICE_SETTINGS
-    for open_command in ("", "run", "bench", "bench security", "eval", "decode", "info", "train"):
+    assert p.command_action("interop settings") == A.INTEROP_SETTINGS
+    assert p.command_action("devices") == A.VIEW  # the asset list holds no patient data
+    assert p.command_action("devices serviced") == A.DEVICE_SETTINGS
+    open_commands = ("", "run", "bench", "bench security", "eval", "decode", "info", "train")
+    open_commands += ("interop status",)
+    for open_command in open_commands:
         assert p.command_action(open_command) is None
     assert p.command_action("something new") == A.STATION_SETTINGS
 

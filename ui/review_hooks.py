@@ -35,9 +35,14 @@ def _keep(window: MainWindow, view: QWidget) -> QWidget:
     return view
 
 
+def _may_review(window: MainWindow, target: str) -> bool:
+    # opening a patient's record is audited as well as checked: who looked at whom, and when
+    return window.authorized(Action.REVIEW, target) is not None
+
+
 def open_trends(window: MainWindow, bed: str | None = None) -> TrendReview | None:
     service = _service(window)
-    if service is None:
+    if service is None or not _may_review(window, bed or "ward"):
         return None
     beds = [bed] if bed else [window.station.beds[0].bed_id]
     view = TrendReview(service, window.station.clock.now, beds, parent=window)
@@ -47,7 +52,7 @@ def open_trends(window: MainWindow, bed: str | None = None) -> TrendReview | Non
 
 def open_alarms(window: MainWindow, bed: str | None = None) -> AlarmReview | None:
     service = _service(window)
-    if service is None:
+    if service is None or not _may_review(window, bed or "ward"):
         return None
     view = AlarmReview(service, window.station.clock.now, bed, parent=window)
     _keep(window, view)
@@ -56,7 +61,7 @@ def open_alarms(window: MainWindow, bed: str | None = None) -> AlarmReview | Non
 
 def open_burden(window: MainWindow) -> BurdenDashboard | None:
     service = _service(window)
-    if service is None:
+    if service is None or not _may_review(window, "ward"):
         return None
     view = BurdenDashboard(service, window.station.clock.now, parent=window)
     _keep(window, view)

@@ -28,6 +28,16 @@ EXIT_OK = 0
 EXIT_UNKNOWN_DEVICE = 1
 
 
+class _Serviced(argparse.Action):
+    """Recording a service changes the asset list, so the command is checked as "devices serviced"
+    rather than the read-only "devices" (see resources/permissions.toml)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        setattr(namespace, self.dest, values)
+        namespace.command_name = "devices serviced"
+
+
 def add_commands(groups: CommandGroups) -> None:
     devices = groups.top.add_parser(
         "devices", help="the device fleet: asset list and maintenance flags (also while a station runs)"
@@ -39,7 +49,12 @@ def add_commands(groups: CommandGroups) -> None:
     devices.add_argument("--key-file", type=Path, default=kept, metavar="PATH", help="database key file")
     devices.add_argument("--json", action="store_true", help="print a JSON list")
     devices.add_argument("--maintenance", action="store_true", help="maintenance flags, most urgent first")
-    devices.add_argument("--serviced", metavar="DEVICE_ID", help="record that this device was serviced now")
+    devices.add_argument(
+        "--serviced",
+        metavar="DEVICE_ID",
+        action=_Serviced,
+        help="record that this device was serviced now (needs the device-settings permission)",
+    )
     devices.set_defaults(handler=cmd_devices)
 
     bench = groups.bench.add_parser("fleet", help="time-to-empty error and degrading-link lead, simulated")
