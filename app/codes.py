@@ -37,6 +37,7 @@ class MdcCode(IntEnum):
     PRESS_BLD_ART_ABP = 150036
     CONC_GLU_ISF = 160212  # continuous glucose (CGM), interstitial fluid
     CONC_GLU_CAPILLARY_WHOLEBLOOD = 160184  # fingerstick glucose
+    RISK_DETERIORATION = 192800  # WardWatch's hourly deterioration risk (a manufacturer-specific code)
 
 
 class ChannelKind(StrEnum):

@@ -314,6 +314,9 @@ class StationConfig:
     fleet_maintenance_days: tuple[tuple[str, float], ...] = DEFAULT_FLEET_MAINTENANCE_DAYS
     # -- review (handover issue) --
     # -- deterioration (predictive-deterioration issue) --
+    deterioration_enabled: bool = True
+    deterioration_threshold_percent: float | None = None  # None: the threshold shipped with the model
+    deterioration_tone: bool = False  # the advisory is silent unless a ward wants it heard
 
     def __post_init__(self) -> None:
         for setting in _SETTINGS:
@@ -391,6 +394,16 @@ _SETTINGS: tuple[_Setting, ...] = (
     _Setting("fleet", "maintenance_days", "fleet_maintenance_days", _check_maintenance_days, "intervals"),
     # -- review (handover issue) --
     # -- deterioration (predictive-deterioration issue) --
+    _Setting("deterioration", "enabled", "deterioration_enabled", _check_bool, "deterioration risk on/off"),
+    _Setting(
+        "deterioration",
+        "threshold_percent",
+        "deterioration_threshold_percent",
+        lambda v: _check_float_range(v, (0.5, 90.0), "per cent"),
+        "deterioration risk threshold",
+        optional=True,
+    ),
+    _Setting("deterioration", "tone", "deterioration_tone", _check_bool, "deterioration advisory tone"),
 )
 _BED_SECTION = "bed"
 _BED_KEYS = ("label", "source", "devices")

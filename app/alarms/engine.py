@@ -286,6 +286,7 @@ class AlarmEngine:
             latching=latching,
             reason=f.reason,
             evidence=f.evidence,
+            audible=f.audible,
         )
         self._open[(bed, f.key)] = alarm
         if f.held_back:

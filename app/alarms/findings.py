@@ -65,6 +65,7 @@ class Finding:
     held_back: bool = False
     reason: str = ""
     evidence: Mapping[str, float] = field(default_factory=dict)
+    audible: bool = True  # False: an advisory that is shown and recorded but never sounds
 
 
 def _value_text(value: float, code: MdcCode) -> str:

@@ -40,6 +40,7 @@ class Category(StrEnum):
     ARRHYTHMIA = "arrhythmia"
     TECHNICAL = "technical"
     NEWS2 = "news2"
+    ADVISORY = "advisory"  # a predicted risk (deterioration), shown and recorded; silent unless configured
 
 
 class State(StrEnum):
@@ -97,6 +98,7 @@ class Alarm:
     cleared_at: float | None = None
     reason: str = ""  # the verification's reasoning, in words (arrhythmia), or why it was raised
     evidence: Mapping[str, float] = field(default_factory=dict)
+    audible: bool = True  # False: shown, recorded and acknowledgeable, but never sounds (an advisory)
 
     @property
     def escalated(self) -> bool:
@@ -104,7 +106,7 @@ class Alarm:
 
     @property
     def sounding(self) -> bool:
-        return self.state in SOUNDING_STATES
+        return self.audible and self.state in SOUNDING_STATES
 
     @property
     def shown(self) -> bool:

@@ -165,6 +165,29 @@ _CATALOGUE: tuple[Scenario, ...] = (
         pvc_per_min=0.3,
     ),
     Scenario(
+        "slow_deterioration",
+        "Sepsis developing over about 14 hours: heart rate, breathing and temperature creep up and blood "
+        "pressure and SpO₂ down, each hour a little; NEWS2 stays low for hours",
+        Vitals(hr=78, spo2=97, rr=14, sys=128, dia=78, temp=36.9),
+        _SMALL,
+        intro=(
+            Phase(
+                14 * 3600.0,
+                hr=124,
+                spo2=90,
+                rr=27,
+                sys=86,
+                dia=50,
+                temp=39.2,
+                ramp_s=14 * 3600.0,
+                slow=True,
+                jitter=0.0,
+            ),
+        ),
+        cycle=(Phase(3600.0, hr=124, spo2=90, rr=27, sys=86, dia=50, temp=39.2, jitter=0.0),),
+        pvc_per_min=0.3,
+    ),
+    Scenario(
         "brady",
         "Sinus bradycardia around 38–45 bpm for minutes at a time",
         Vitals(hr=62, spo2=97, rr=14, sys=116, dia=70, temp=36.6),

@@ -1,0 +1,200 @@
+"""Features of each patient-hour from that patient's rows up to and including it (pure, vectorised).
+
+Rows arrive sorted by patient, then by hour, one row per hour; `starts[i]` is the index of the first row
+of row i's patient. Every operation below only ever looks backwards from a row to its patient's first
+row (last value carried forward, shifts by k hours, running counts), so a feature never sees a later
+hour or another patient: removing later rows cannot change it (tests pin this down).
+
+The features are chosen to mean the same in any hospital: the patient's own trends and deltas, how far
+a value has moved from the patient's own running average, how long since each value was measured and
+how often it was. Ward and unit flags and the time from hospital admission are left out on purpose: they
+encode one hospital's organisation, not the patient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from wardwatch.app.deterioration.columns import LABS
+from wardwatch.app.deterioration.news2_vector import news2_vitals
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+
+TREND_VITALS: tuple[str, ...] = ("HR", "O2Sat", "Temp", "SBP", "MAP", "DBP", "Resp")
+WINDOW_H = 6
+LONG_WINDOW_H = 24
+LONG_TREND_VITALS: tuple[str, ...] = ("HR", "Temp", "SBP", "MAP", "Resp")
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    names: tuple[str, ...]
+    matrix: npt.NDArray[np.float32]  # rows × names
+
+
+class _Grouped:
+    """Backward-looking operations on rows grouped by patient (contiguous, in hour order)."""
+
+    def __init__(self, starts: Ints) -> None:
+        self.starts = starts
+        self.index = np.arange(len(starts), dtype=np.int64)
+        self.pos = self.index - starts  # hours since the patient's first row
+        self.group = np.cumsum(starts == self.index)
+
+    def last_index(self, present: npt.NDArray[np.bool_]) -> Ints:
+        """Index of the latest row ≤ i of the same patient where `present`, else -1."""
+        idx = np.where(present, self.index, -1)
+        last = np.maximum.accumulate(idx) if len(idx) else idx
+        return np.where(last >= self.starts, last, -1)
+
+    def carried(self, x: Floats, last: Ints) -> Floats:
+        return np.where(last >= 0, x[np.maximum(last, 0)], np.nan)
+
+    def shift(self, x: Floats, k: int) -> Floats:
+        out = np.full_like(x, np.nan)
+        if k < len(x):
+            out[k:] = x[: len(x) - k]
+        out[self.pos < k] = np.nan
+        return out
+
+    def running_count(self, present: npt.NDArray[np.bool_]) -> Floats:
+        c = np.cumsum(present, dtype=np.int64)
+        before = c[self.starts] - present[self.starts]
+        return (c - before).astype(np.float64)
+
+    def count_within(self, present: npt.NDArray[np.bool_], hours: int) -> Floats:
+        c = self.running_count(present)
+        earlier = self.shift(c, hours)
+        return c - np.nan_to_num(earlier, nan=0.0)
+
+    def window(self, x: Floats, hours: int) -> Floats:
+        """rows × hours: the raw values of the last `hours` hours (NaN where absent or before admission)."""
+        return np.stack([self.shift(x, k) for k in range(hours)], axis=1)
+
+    def running_extremes(self, x: Floats) -> tuple[Floats, Floats]:
+        """The lowest and highest value so far of the patient (NaN before the first)."""
+        series = pd.Series(x)
+        lo = series.groupby(self.group).cummin().to_numpy(dtype=np.float64)
+        hi = series.groupby(self.group).cummax().to_numpy(dtype=np.float64)
+        return lo, hi
+
+    def running_mean(self, x: Floats) -> Floats:
+        present = ~np.isnan(x)
+        # summed within each patient (not one long sum minus an offset), so that rounding never
+        # depends on the patients before
+        total = pd.Series(np.where(present, x, 0.0)).groupby(self.group).cumsum().to_numpy(np.float64)
+        n = self.running_count(present)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(n > 0, total / n, np.nan)
+
+
+def _nan_stats(w: Floats) -> tuple[Floats, Floats, Floats, Floats]:
+    n = np.sum(~np.isnan(w), axis=1)
+    safe = np.where(np.isnan(w), 0.0, w)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, safe.sum(axis=1) / n, np.nan)
+        sq = np.where(np.isnan(w), 0.0, (w - mean[:, None]) ** 2).sum(axis=1)
+        std = np.where(n > 1, np.sqrt(sq / np.maximum(n - 1, 1)), np.nan)
+    lo = np.where(n > 0, np.where(np.isnan(w), np.inf, w).min(axis=1), np.nan)
+    hi = np.where(n > 0, np.where(np.isnan(w), -np.inf, w).max(axis=1), np.nan)
+    return mean, std, lo, hi
+
+
+def patient_starts(patients: npt.NDArray[np.object_] | npt.NDArray[np.str_]) -> Ints:
+    """`starts[i]` for rows already grouped by patient (a patient's rows contiguous)."""
+    n = len(patients)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    new = np.ones(n, dtype=bool)
+    new[1:] = patients[1:] != patients[:-1]
+    first = np.where(new, np.arange(n, dtype=np.int64), 0)
+    return np.maximum.accumulate(first)
+
+
+def compute_features(columns: Mapping[str, Floats], starts: Ints) -> Features:
+    """The feature matrix; `columns` holds the challenge's measured columns plus Age, Gender and ICULOS
+    (float, NaN = not measured); a column absent from the mapping counts as never measured."""
+    n = len(starts)
+    g = _Grouped(starts)
+    nan = np.full(n, np.nan)
+
+    def col(name: str) -> Floats:
+        x = columns.get(name)
+        return nan if x is None else np.asarray(x, dtype=np.float64)
+
+    names: list[str] = []
+    cols: list[Floats] = []
+
+    def add(name: str, values: Floats) -> None:
+        names.append(name)
+        cols.append(values)
+
+    add("ICULOS", col("ICULOS"))
+    add("Age", col("Age"))
+    add("Gender", col("Gender"))
+    carried: dict[str, Floats] = {}
+    for name in (*TREND_VITALS, "EtCO2"):
+        x = col(name)
+        present = ~np.isnan(x)
+        last = g.last_index(present)
+        ff = g.carried(x, last)
+        carried[name] = ff
+        add(name, ff)
+        add(f"{name}_hours_since", np.where(last >= 0, g.index - last, np.nan).astype(np.float64))
+        if name == "EtCO2":
+            continue
+        add(f"{name}_delta1", ff - g.shift(ff, 1))
+        add(f"{name}_delta{WINDOW_H}", ff - g.shift(ff, WINDOW_H))
+        mean, std, lo, hi = _nan_stats(g.window(x, WINDOW_H))
+        add(f"{name}_mean{WINDOW_H}", mean)
+        add(f"{name}_std{WINDOW_H}", std)
+        add(f"{name}_min{WINDOW_H}", lo)
+        add(f"{name}_max{WINDOW_H}", hi)
+        add(f"{name}_from_own_mean", ff - g.running_mean(x))
+        lo, hi = g.running_extremes(x)
+        add(f"{name}_above_lowest", ff - lo)
+        add(f"{name}_below_highest", hi - ff)
+        if name in LONG_TREND_VITALS:
+            mean, _, lo, hi = _nan_stats(g.window(x, LONG_WINDOW_H))
+            add(f"{name}_mean{LONG_WINDOW_H}", mean)
+            add(f"{name}_min{LONG_WINDOW_H}", lo)
+            add(f"{name}_max{LONG_WINDOW_H}", hi)
+        add(f"{name}_count{LONG_WINDOW_H}", g.count_within(present, LONG_WINDOW_H))
+    lab_counts = np.zeros(n)
+    for name in LABS:
+        x = col(name)
+        present = ~np.isnan(x)
+        last = g.last_index(present)
+        ff = g.carried(x, last)
+        carried[name] = ff
+        before = np.where(last > starts, last - 1, -1)
+        prev = np.where(before >= 0, ff[np.maximum(before, 0)], np.nan)  # the value measured before
+        add(name, ff)
+        add(f"{name}_hours_since", np.where(last >= 0, g.index - last, np.nan).astype(np.float64))
+        add(f"{name}_count", g.running_count(present))
+        add(f"{name}_change", ff - prev)
+        lo, hi = g.running_extremes(x)
+        add(f"{name}_lowest", lo)
+        add(f"{name}_highest", hi)
+        lab_counts += g.count_within(present, LONG_WINDOW_H)
+    add(f"labs_count{LONG_WINDOW_H}", lab_counts)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        add("shock_index", carried["HR"] / carried["SBP"])
+        add("pulse_pressure", carried["SBP"] - carried["DBP"])
+        add("bun_creatinine", carried["BUN"] / carried["Creatinine"])
+    news = news2_vitals(
+        hr=carried["HR"],
+        spo2=carried["O2Sat"],
+        temp=carried["Temp"],
+        sbp=carried["SBP"],
+        resp=carried["Resp"],
+    ).astype(np.float64)
+    add("news2_vitals", news)
+    add(f"news2_vitals_delta{WINDOW_H}", news - g.shift(news, WINDOW_H))
+    matrix = np.column_stack(cols).astype(np.float32) if cols else np.zeros((n, 0), np.float32)
+    return Features(tuple(names), matrix)

@@ -1,0 +1,93 @@
+"""Features and predictions look only backwards: a patient's hour t never depends on a later hour, nor on
+another patient. Real rows of PhysioNet 2019 set A."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+from wardwatch.app.alarms.early_warning import score_pulse, score_rr, score_sbp, score_spo2, score_temp
+from wardwatch.app.deterioration import news2_vector
+from wardwatch.app.deterioration.features import compute_features, patient_starts
+from wardwatch.app.deterioration.model import load_model
+from wardwatch.app.deterioration.table import read_table
+
+
+def first_rows(shared_data: Path, n: int) -> list[str]:
+    with gzip.open(shared_data / "physionet2019" / "setA.csv.gz", "rt") as f:
+        return list(itertools.islice(f, n + 1))
+
+
+@pytest.fixture(scope="module")
+def sample_csv(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    path = tmp_path_factory.mktemp("setA") / "first.csv"
+    path.write_text("".join(first_rows(shared_data, 3000)))
+    return path
+
+
+def test_features_of_an_hour_do_not_change_when_later_hours_are_removed(sample_csv: Path):
+    table = read_table(sample_csv)
+    full = compute_features(table.columns, table.starts).matrix
+    # cut every patient after a random hour of its own, then compare the hours that remain
+    rng = np.random.default_rng(3)
+    keep = np.ones(len(table), dtype=bool)
+    for first in np.unique(table.starts):
+        last = first + int(np.sum(table.starts == first))
+        cut = int(rng.integers(first + 1, last + 1))
+        keep[cut:last] = False
+    new_index = np.cumsum(keep) - 1
+    cut_starts = new_index[table.starts[keep]]
+    cut_cols = {k: v[keep] for k, v in table.columns.items()}
+    shorter = compute_features(cut_cols, cut_starts).matrix
+    np.testing.assert_array_equal(shorter, full[keep])
+
+
+def test_predictions_of_an_hour_do_not_change_when_later_hours_are_removed(sample_csv: Path, tmp_path: Path):
+    model = load_model()
+    table = read_table(sample_csv)
+    risk = model.risk(compute_features(table.columns, table.starts))
+    lines = sample_csv.read_text().splitlines()
+    patient = table.patients[0]
+    hours = int(np.sum(table.patients == patient))
+    for t in (1, 5, hours // 2, hours):
+        cut = tmp_path / f"cut{t}.csv"
+        cut.write_text("\n".join(lines[: 1 + t]) + "\n")  # the patient's first t hours only
+        short = read_table(cut)
+        short_risk = model.risk(compute_features(short.columns, short.starts))
+        np.testing.assert_allclose(short_risk, risk[:t], rtol=0, atol=1e-12)
+
+
+def test_a_patient_never_sees_the_patient_before_it(sample_csv: Path):
+    table = read_table(sample_csv)
+    full = compute_features(table.columns, table.starts).matrix
+    second = int(np.flatnonzero(table.starts > 0)[0])
+    alone_cols = {k: v[second:] for k, v in table.columns.items()}
+    alone = compute_features(alone_cols, table.starts[second:] - second).matrix
+    np.testing.assert_array_equal(alone, full[second:])
+
+
+def test_patient_starts_mark_each_patients_first_row():
+    starts = patient_starts(np.array(["a", "a", "b", "b", "b", "c"], dtype=object))
+    assert starts.tolist() == [0, 0, 2, 2, 2, 5]
+
+
+@pytest.mark.parametrize(
+    ("vector", "scalar", "values"),
+    [
+        (news2_vector.score_resp, score_rr, np.arange(0.0, 40.0, 0.25)),
+        (news2_vector.score_spo2_air, score_spo2, np.arange(70.0, 100.5, 0.25)),
+        (news2_vector.score_sbp, score_sbp, np.arange(60.0, 240.0, 0.25)),
+        (news2_vector.score_pulse, score_pulse, np.arange(20.0, 180.0, 0.25)),
+        (news2_vector.score_temp, score_temp, np.round(np.arange(33.0, 41.0, 0.05), 2)),
+    ],
+)
+def test_column_news2_scores_as_the_chart_value_by_value(vector, scalar, values):
+    assert vector(values).tolist() == [scalar(float(v)) for v in values]
+
+
+def test_column_news2_scores_a_missing_value_zero():
+    nan = np.array([np.nan])
+    assert news2_vector.news2_vitals(hr=nan, spo2=nan, temp=nan, sbp=nan, resp=nan).tolist() == [0]
