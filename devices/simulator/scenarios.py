@@ -304,6 +304,7 @@ _SHOWCASE: tuple[str, ...] = (
     "sensor_off",
     "disconnect",
     "low_battery",
+    "slow_deterioration",
 )
 
 
