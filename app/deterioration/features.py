@@ -116,6 +116,47 @@ def patient_starts(patients: npt.NDArray[np.object_] | npt.NDArray[np.str_]) -> 
     return np.maximum.accumulate(first)
 
 
+def _bands(x: Floats, edges: tuple[float, ...], points: tuple[float, ...], rising: bool) -> Floats:
+    """Points by the first edge passed (rising: x >= edge scores more; falling: x < edge); NaN → 0."""
+    out = np.zeros_like(x)
+    for edge, p in zip(edges, points, strict=True):
+        out = np.where((x >= edge) if rising else (x < edge), p, out)
+    return np.where(np.isnan(x), 0.0, out)
+
+
+def partial_sofa(carried: Mapping[str, Floats]) -> Floats:
+    """SOFA from what the table holds: platelets, bilirubin, creatinine, mean pressure < 70 (no drugs
+    known), and the SpO₂/FiO₂ ratio for the lungs (Rice et al., Chest 2007: S/F 512, 357, 214, 89 as
+    P/F 400, 300, 200, 100). A part not measured scores 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fio2 = carried["FiO2"]
+        fio2 = np.where(fio2 > 1.0, fio2 / 100.0, fio2)  # a few rows give per cent
+        sf = carried["O2Sat"] / fio2
+    return (
+        _bands(carried["Platelets"], (150.0, 100.0, 50.0, 20.0), (1, 2, 3, 4), rising=False)
+        + _bands(carried["Bilirubin_total"], (1.2, 2.0, 6.0, 12.0), (1, 2, 3, 4), rising=True)
+        + _bands(carried["Creatinine"], (1.2, 2.0, 3.5, 5.0), (1, 2, 3, 4), rising=True)
+        + _bands(carried["MAP"], (70.0,), (1,), rising=False)
+        + _bands(sf, (512.0, 357.0, 214.0, 89.0), (1, 2, 3, 4), rising=False)
+    )
+
+
+def news2_carried(columns: Mapping[str, Floats], starts: Ints) -> npt.NDArray[np.int64]:
+    """Vitals-only NEWS2 (air, alert) of each row from the patient's latest values up to it."""
+    g = _Grouped(starts)
+    carried = {}
+    for name in ("HR", "O2Sat", "Temp", "SBP", "Resp"):
+        x = np.asarray(columns.get(name, np.full(len(starts), np.nan)), dtype=np.float64)
+        carried[name] = g.carried(x, g.last_index(~np.isnan(x)))
+    return news2_vitals(
+        hr=carried["HR"],
+        spo2=carried["O2Sat"],
+        temp=carried["Temp"],
+        sbp=carried["SBP"],
+        resp=carried["Resp"],
+    )
+
+
 def compute_features(columns: Mapping[str, Floats], starts: Ints) -> Features:
     """The feature matrix; `columns` holds the challenge's measured columns plus Age, Gender and ICULOS
     (float, NaN = not measured); a column absent from the mapping counts as never measured."""
@@ -196,5 +237,21 @@ def compute_features(columns: Mapping[str, Floats], starts: Ints) -> Features:
     ).astype(np.float64)
     add("news2_vitals", news)
     add(f"news2_vitals_delta{WINDOW_H}", news - g.shift(news, WINDOW_H))
+    # Sepsis-3 reads organ failure as a rise of SOFA by 2 or more: the part of SOFA the table allows
+    sofa = partial_sofa(carried)
+    lowest_sofa, _ = g.running_extremes(sofa)
+    add("sofa_partial", sofa)
+    add("sofa_rise", sofa - lowest_sofa)
+    add(f"sofa_delta{LONG_WINDOW_H}", sofa - g.shift(sofa, LONG_WINDOW_H))
+    add(
+        "qsofa_partial",
+        (carried["Resp"] >= 22).astype(np.float64) + (carried["SBP"] <= 100).astype(np.float64),
+    )
+    hours = (g.pos + 1).astype(np.float64)
+    lab_total = np.zeros(n)
+    for name in LABS:
+        lab_total += g.running_count(~np.isnan(col(name)))
+    add("labs_per_hour", lab_total / hours)
+    add(f"labs_count{WINDOW_H}", sum(g.count_within(~np.isnan(col(name)), WINDOW_H) for name in LABS))
     matrix = np.column_stack(cols).astype(np.float32) if cols else np.zeros((n, 0), np.float32)
     return Features(tuple(names), matrix)

@@ -24,7 +24,7 @@ import numpy.typing as npt
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GroupKFold
 from wardwatch.app.deterioration.columns import LABEL
-from wardwatch.app.deterioration.features import Features, compute_features
+from wardwatch.app.deterioration.features import Features, compute_features, news2_carried
 from wardwatch.app.deterioration.table import HourlyTable, read_table
 from wardwatch.app.deterioration.utility import RowUtilities, row_utilities
 
@@ -73,8 +73,7 @@ def metadata_path(model_path: Path) -> Path:
 
 def news2_of(table: HourlyTable) -> npt.NDArray[np.int64]:
     """Vitals-only NEWS2 (air, alert) from each patient's latest values up to each row."""
-    f = compute_features({k: table.columns[k] for k in ("HR", "O2Sat", "Temp", "SBP", "Resp")}, table.starts)
-    return f.matrix[:, f.names.index("news2_vitals")].astype(np.int64)
+    return news2_carried(table.columns, table.starts)
 
 
 def best_threshold(risk: Floats, utilities: RowUtilities) -> tuple[float, float]:
