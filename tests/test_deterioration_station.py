@@ -97,7 +97,7 @@ def test_the_advisory_is_journaled_and_can_be_acknowledged(slow_ward):
     engine = slow_ward["engine"]
     raised = [e for e in engine.journal() if e.key == ADVISORY_KEY and e.action is Action.RAISED]
     assert raised and raised[0].priority is Priority.LOW
-    alarm = next(a for a in engine.snapshot().alarms if a.key == ADVISORY_KEY)
+    alarm = next(a for a in engine.snapshot.alarms if a.key == ADVISORY_KEY)
     assert engine.acknowledge(alarm.alarm_id, "nurse")
     assert any(e.key == ADVISORY_KEY and e.action is Action.ACKNOWLEDGED for e in engine.journal())
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from wardwatch.app.deterioration.columns import LABS, WORDS
+from wardwatch.app.deterioration.columns import WORDS
 from wardwatch.app.deterioration.features import TREND_VITALS, WINDOW_H
 from wardwatch.app.deterioration.model import CalibrationBand
 
@@ -36,6 +36,8 @@ _OTHER: Mapping[str, str] = {
     "pulse": "pulse pressure",
     "bun": "urea / creatinine ratio",
     "news2": "NEWS2 of the vitals",
+    "sofa": "SOFA (partial)",
+    "qsofa": "qSOFA signs",
 }
 
 
@@ -84,13 +86,43 @@ def _describe(source: str, row: Mapping[str, float]) -> str:
     if source == "labs":
         count = row.get("labs_count24", math.nan)
         return f"{count:.0f} laboratory results in 24 h" if not math.isnan(count) else _OTHER[source]
+    if source == "sofa":
+        sofa, rise = row.get("sofa_partial", math.nan), row.get("sofa_rise", math.nan)
+        if math.isnan(sofa):
+            return _OTHER[source]
+        return f"SOFA (partial) {sofa:.0f}" + (f", up {rise:.0f} from its lowest" if rise >= 1 else "")
+    if source == "qsofa":
+        q = row.get("qsofa_partial", math.nan)
+        return f"qSOFA signs {q:.0f} of 2 (RR ≥ 22, systolic ≤ 100)" if not math.isnan(q) else _OTHER[source]
+    if source == "pulse":
+        pp = row.get("pulse_pressure", math.nan)
+        return f"pulse pressure {pp:.0f} mmHg" if not math.isnan(pp) else _OTHER[source]
+    if source == "bun":
+        ratio = row.get("bun_creatinine", math.nan)
+        return f"urea / creatinine ratio {ratio:.0f}" if not math.isnan(ratio) else _OTHER[source]
     if source == "shock":
         si = row.get("shock_index", math.nan)
         return f"shock index {si:.2f}" if not math.isnan(si) else _OTHER[source]
-    if source in WORDS:  # a value never measured: its absence was what counted
-        word, _ = WORDS[source]
-        return f"no {word} result yet" if source in LABS else f"no {word} measured"
     return _OTHER.get(source, source)
+
+
+# The feature a derived factor is described by: without a value (or with none counted) it is not named.
+_DERIVED_VALUE: Mapping[str, str] = {
+    "labs": "labs_count24",
+    "shock": "shock_index",
+    "pulse": "pulse_pressure",
+    "bun": "bun_creatinine",
+    "sofa": "sofa_partial",
+    "qsofa": "qsofa_partial",
+    "news2": "news2_vitals",
+}
+
+
+def _measured(source: str, row: Mapping[str, float]) -> bool:
+    value = row.get(_DERIVED_VALUE.get(source, source), math.nan)
+    if source in WORDS or source in _DERIVED_VALUE:
+        return not math.isnan(value) and (value != 0 or source in WORDS)
+    return True
 
 
 def top_factors(
@@ -101,7 +133,10 @@ def top_factors(
     weights: dict[str, float] = {}
     for name, c in zip(names, contributions, strict=False):  # the last contribution is the average
         weights[source_of(name)] = weights.get(source_of(name), 0.0) + float(c)
-    ranked = sorted(((w, s) for s, w in weights.items() if w > 0.0), reverse=True)[:top]
+    # a value never measured is no reason a nurse can act on ("no glucose yet"): only what was measured
+    # or derived from measurements is named
+    named = {s: w for s, w in weights.items() if w > 0.0 and _measured(s, row)}
+    ranked = sorted(((w, s) for s, w in named.items()), reverse=True)[:top]
     return [Factor(s, w, _describe(s, row)) for w, s in ranked]
 
 

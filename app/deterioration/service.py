@@ -69,13 +69,15 @@ class BedRisk:
     @property
     def arrow(self) -> str:
         trend = self.trend
-        if trend is None or abs(trend) < 0.005:
+        if trend is None or abs(trend) < 0.002:  # risks are small numbers: 0.2 points is a real move
             return "→" if trend is not None else ""
         return "↑" if trend > 0 else "↓"
 
     @property
     def percent_text(self) -> str:
-        return f"{self.risk * 100:.0f} %" if self.risk >= 0.01 else "<1 %"
+        if self.risk < 0.001:
+            return "<0.1 %"
+        return f"{self.risk * 100:.1f} %" if self.risk < 0.1 else f"{self.risk * 100:.0f} %"
 
 
 @dataclass

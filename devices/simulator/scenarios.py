@@ -166,20 +166,34 @@ _CATALOGUE: tuple[Scenario, ...] = (
     ),
     Scenario(
         "slow_deterioration",
-        "Sepsis developing over about 14 hours: heart rate, breathing and temperature creep up and blood "
-        "pressure and SpO₂ down, each hour a little; NEWS2 stays low for hours",
+        "Sepsis developing over about 16 hours: fever, heart rate and breathing creep up for 8 hours while "
+        "pressure and SpO₂ hold (NEWS2 stays low), then over 8 more hours pressure and SpO₂ fall too",
         Vitals(hr=78, spo2=97, rr=14, sys=128, dia=78, temp=36.9),
         _SMALL,
         intro=(
+            # early sepsis: fever, tachycardia, faster breathing; the circulation still compensates
             Phase(
-                14 * 3600.0,
+                8 * 3600.0,
+                hr=104,
+                spo2=96,
+                rr=19,
+                sys=118,
+                dia=70,
+                temp=38.5,
+                ramp_s=8 * 3600.0,
+                slow=True,
+                jitter=0.0,
+            ),
+            # then it fails: pressure and oxygenation fall
+            Phase(
+                8 * 3600.0,
                 hr=124,
                 spo2=90,
                 rr=27,
                 sys=86,
                 dia=50,
                 temp=39.2,
-                ramp_s=14 * 3600.0,
+                ramp_s=8 * 3600.0,
                 slow=True,
                 jitter=0.0,
             ),
