@@ -57,7 +57,7 @@ def badge_text(risk: BedRisk | None) -> str:
 
 
 class RiskBadge(QLabel):
-    """A small label in the lower right corner of a bed tile's numerics."""
+    """A small label in the upper right corner of a bed tile's numerics."""
 
     def __init__(self, tile: BedTile) -> None:
         super().__init__(tile)
@@ -74,10 +74,15 @@ class RiskBadge(QLabel):
         return False
 
     def _place(self) -> None:
+        # the top right of the numerics, level with the first parameter's small label: the big values
+        # sit lower, so the badge never covers a number
         area = tile_layout(self._tile.size()).numerics
+        font = self.font()
+        font.setPixelSize(max(9, min(13, area.height() // 28)))
+        self.setFont(font)
         self.adjustSize()
-        w, h = self.sizeHint().width() + 8, self.sizeHint().height() + 2
-        self.setGeometry(area.right() - w - 2, area.bottom() - h - 2, w, h)
+        w, h = self.sizeHint().width() + 6, self.sizeHint().height()
+        self.setGeometry(area.right() - w - 2, area.top() + 2, w, h)
 
     def show_risk(self, risk: BedRisk | None) -> None:
         text = badge_text(risk)
