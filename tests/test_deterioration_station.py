@@ -163,3 +163,50 @@ def test_laboratory_values_enter_the_hour_they_were_taken_and_ask_for_a_new_risk
     assert hours.labs[int(clock.t // 3600)] == {"Lactate": 4.2, "WBC": 19.0}
     with pytest.raises(ValueError, match="not a laboratory value"):
         hours.add_lab("Sodium", 140.0, clock.t)
+
+
+def test_on_demand_the_risk_includes_the_hour_under_way():
+    model = load_model()
+    hub = StreamHub()
+    hub.add_bed(BED)
+    clock = FixedClock(T0)
+    service = RiskService(hub, clock, lambda: [BED], model)
+    patient = SimulatedPatient("stable", seed=1, bed_index=1)
+    for minute in range(95):
+        clock.t = T0 + minute * 60.0
+        push_minute(hub, patient, minute * 60.0, clock.t)
+        service.step(clock.t)
+    hourly = service.latest(BED)
+    assert hourly is not None and hourly.hours == 1  # the first completed hour
+    service.refresh(BED)
+    service.step(clock.t)
+    now = service.latest(BED)
+    assert now is not None and now.time == clock.t and now.hours == 2
+
+
+def test_a_restarted_station_rebuilds_the_last_hours_from_the_recorded_trends():
+    import numpy as np
+    from wardwatch.storage.reader import Series
+
+    times = T0 - 3 * 3600.0 + np.arange(0.0, 3 * 3600.0, 1.0)
+    recorded = {
+        int(MdcCode.ECG_HEART_RATE): Series(times, np.full(times.size, 96.0, np.float32)),
+        int(MdcCode.TEMP_BODY): Series(times, np.full(times.size, 38.4, np.float32)),
+    }
+    asked = []
+
+    def trends(bed, start, end):
+        asked.append((bed, start, end))
+        return recorded
+
+    clock = FixedClock(T0 + 60.0)
+    hub = StreamHub()
+    hub.add_bed(BED)
+    service = RiskService(hub, clock, lambda: [BED], load_model(), reader=trends)
+    service.backfill(clock.t)
+    service.step(clock.t)
+    risk = service.latest(BED)
+    assert asked and asked[0][0] == BED
+    assert risk is not None and risk.hours >= 3
+    hours = service.hours(BED)
+    assert hours is not None and len(hours.vitals) == 3
