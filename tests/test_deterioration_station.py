@@ -210,3 +210,38 @@ def test_a_restarted_station_rebuilds_the_last_hours_from_the_recorded_trends():
     assert risk is not None and risk.hours >= 3
     hours = service.hours(BED)
     assert hours is not None and len(hours.vitals) == 3
+
+
+def test_the_service_starts_beside_a_station_and_follows_its_ward():
+    import argparse
+    import datetime as dt
+    import time as _time
+
+    from wardwatch.app.clock import ScaledClock
+    from wardwatch.app.config import StationConfig
+    from wardwatch.app.deterioration.service import SERVICE_NAME, start_risk_service
+    from wardwatch.app.domain import Patient
+    from wardwatch.app.extensions import ServiceContext
+    from wardwatch.app.station import BedSetup, Station, StationSetup
+
+    station = Station(StationSetup("test", [BedSetup("Bed 1", "sim:stable")]), ScaledClock(1.0))
+    ctx = ServiceContext(station, StationConfig(), argparse.Namespace(), None, headless=True)
+    service = start_risk_service(ctx)
+    try:
+        assert service is not None and station.services[SERVICE_NAME] is service
+        deadline = _time.monotonic() + 20.0
+        while service.model is None and _time.monotonic() < deadline:  # loaded on its own thread
+            _time.sleep(0.05)
+        assert service.model is not None and service.fault is None
+        assert service.threshold == service.model.threshold and not service.tone
+        station.admit(BED, Patient("MRN-1", "Test", "Pat", dt.date(1950, 6, 1)))
+        hours = service.hours(BED)
+        assert hours is not None and hours.age is not None and 70 <= hours.age <= 80
+        station.discharge(BED)
+        assert service.hours(BED) is None
+    finally:
+        service.close()
+    off = start_risk_service(
+        ServiceContext(station, StationConfig(deterioration_enabled=False), argparse.Namespace(), None, True)
+    )
+    assert off is None
