@@ -115,3 +115,20 @@ def test_a_fingerstick_entered_by_a_nurse_reaches_the_bed_and_the_journal(qtbot,
     assert obs is not None and obs.value == 76.0 and obs.unit == "mg/dL"
     (entry,) = [e for e in station.alarms.journal() if e.detail.startswith("fingerstick")]
     assert (entry.bed, entry.user, entry.detail) == ("bed01", window.user, "fingerstick glucose 76 mg/dL")
+
+
+def test_a_long_drug_name_gives_way_on_a_narrow_strip_so_rate_and_time_left_stay_whole(qtbot):
+    from PySide6.QtGui import QFont, QFontMetrics
+    from wardwatch.ui.fleet_text import FleetLine
+    from wardwatch.ui.fleet_tile import fitted_text
+
+    font = QFont()
+    font.setPixelSize(14)
+    fm = QFontMetrics(font)
+    line = FleetLine("Sodium chloride 0.9 % 125 mL/h  8 min", name="Sodium chloride 0.9 %")
+    room = fm.horizontalAdvance("Sodium 125 mL/h  8 min")
+    text = fitted_text(line, fm, room)
+    assert text.endswith(" 125 mL/h  8 min")
+    assert text.startswith("Sod") and "…" in text
+    assert fm.horizontalAdvance(text) <= room
+    assert fitted_text(line, fm, 10_000) == line.text

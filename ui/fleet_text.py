@@ -18,6 +18,9 @@ class FleetLine:
     text: str
     alert: bool = False  # shown in the alarm's colour (the pump stopped against the nurse's will)
     stale: bool = False
+    # the leading part that may be shortened when room is short (a drug's name), so that the rate and
+    # the time left, which come after it, are never the part cut off
+    name: str = ""
 
 
 def short_duration(seconds: float | None) -> str:
@@ -36,7 +39,9 @@ def pump_line(report: PumpReport, now: float) -> FleetLine:
         left = short_duration(report.time_remaining_s)
         near = " NEAR END" if report.state is PumpState.NEAR_END else ""
         battery = " BATT LOW" if report.battery_low else ""
-        return FleetLine(f"{p.drug} {p.rate_ml_h:g} mL/h  {left}{near}{battery}", alert=bool(near or battery))
+        return FleetLine(
+            f"{p.drug} {p.rate_ml_h:g} mL/h  {left}{near}{battery}", alert=bool(near or battery), name=p.drug
+        )
     return FleetLine(f"{p.drug}  {report.state.value.upper()}", alert=report.state is not PumpState.PAUSED)
 
 

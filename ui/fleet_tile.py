@@ -19,6 +19,16 @@ STRIP_SHARE = 0.13  # of the sector's height
 STRIP_MIN_PX, STRIP_MAX_PX = 14, 22
 
 
+def fitted_text(line: FleetLine, fm: QFontMetrics, room: int) -> str:
+    """The line in `room` pixels: the drug's name gives way first, so the rate and the time left
+    ("8 min") are never what is cut."""
+    if fm.horizontalAdvance(line.text) <= room or not line.name:
+        return line.text
+    tail = line.text[len(line.name) :]
+    name_room = max(0, room - fm.horizontalAdvance(tail))
+    return fm.elidedText(line.name, Qt.TextElideMode.ElideRight, name_room) + tail
+
+
 class FleetStrip(QWidget):
     def __init__(self, tile: BedTile, station: Station) -> None:
         super().__init__(tile)
@@ -72,6 +82,9 @@ class FleetStrip(QWidget):
             if line.alert:
                 colour = t.colour("state", "link_warn")
             width = fm.horizontalAdvance(text) + 10
+            if x + width > r.width() and not i:
+                text = fitted_text(line, fm, r.width() - x - 10)
+                width = fm.horizontalAdvance(text) + 10
             if x + width > r.width() and i:  # no room: say how many more rather than cut a number
                 p.setPen(t.colour("text", "dim"))
                 p.drawText(QRect(x, 0, r.width() - x, r.height()), Qt.AlignmentFlag.AlignVCenter, "…")
