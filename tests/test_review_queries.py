@@ -271,3 +271,22 @@ def test_advice_keeps_heart_rate_delays_within_the_standard_and_does_not_blame_s
     assert advice.startswith(
         "Arrhythmia analysis off on Bed 2: 8 times in 12 h — a device or station problem"
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "category"),
+    [
+        ("technical:device:pump:insulin1@bed02:silent", "Pump insulin1: not reporting", "technical"),
+        ("technical:device:pump:heparin@bed01:occlusion", "Pump heparin: occlusion", "technical"),
+        ("deterioration_risk", "Deterioration risk", "advisory"),
+        ("news2_high", "NEWS2 high", "news2"),
+        ("arrhythmia:Ventricular_Tachycardia", "Ventricular Tachycardia", "arrhythmia"),
+        ("glucose_low", "Glucose low", "physiological"),
+    ],
+)
+def test_every_feature_alarm_is_named_and_counted_in_its_own_category(key, text, category):
+    from wardwatch.app.alarms.findings import category_of
+    from wardwatch.app.review.episodes import alarm_type_text
+
+    assert alarm_type_text(key) == text
+    assert category_of(key).value == category

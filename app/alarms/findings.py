@@ -20,6 +20,8 @@ TECHNICAL_PREFIX = "technical:"
 ARRHYTHMIA_PREFIX = "arrhythmia:"
 NEWS2_KEY = "news2"
 ANALYSIS_KEY = TECHNICAL_PREFIX + "arrhythmia_analysis"
+# a predicted risk, not a measured condition: advisory, silent unless the ward turns its tone on
+DETERIORATION_KEY = "deterioration_risk"
 
 # One event, one alarm: while the alarm on the left holds (and is not held back as false), the
 # conditions on the right are not raised separately. V-tach at 180/min is not also "HR 180 > 120".
@@ -43,6 +45,19 @@ COVERS: Mapping[str, frozenset[str]] = MappingProxyType(
     }
 )
 
+
+
+def category_of(key: str) -> Category:
+    """The category an alarm's key belongs to, for those who only have the key (journal, record)."""
+    if key.startswith(TECHNICAL_PREFIX):
+        return Category.TECHNICAL
+    if key.startswith(ARRHYTHMIA_PREFIX):
+        return Category.ARRHYTHMIA
+    if key == NEWS2_KEY or key.startswith(NEWS2_KEY + "_"):
+        return Category.NEWS2
+    if key == DETERIORATION_KEY:
+        return Category.ADVISORY
+    return Category.PHYSIOLOGICAL
 
 def covered_keys(findings: Iterable[Finding]) -> set[str]:
     """Keys made redundant by a more specific or more urgent finding that is not held back."""

@@ -82,9 +82,9 @@ import numpy.typing as npt
 from wardwatch.app.alarms.engine import AlarmEngine
 from wardwatch.app.alarms.findings import (
     ARRHYTHMIA_PREFIX,
-    NEWS2_KEY,
     TECHNICAL_PREFIX,
     Finding,
+    category_of,
     is_current,
 )
 from wardwatch.app.alarms.model import Action, AlarmEvent, Category, State
@@ -615,14 +615,6 @@ def simulate_bed(job: BedJob) -> BedOutcome:
 
 
 # ---- the ward -------------------------------------------------------------------------------------------
-def category_of(key: str) -> Category:
-    if key.startswith(TECHNICAL_PREFIX):
-        return Category.TECHNICAL
-    if key.startswith(ARRHYTHMIA_PREFIX):
-        return Category.ARRHYTHMIA
-    if key == NEWS2_KEY:
-        return Category.NEWS2
-    return Category.PHYSIOLOGICAL
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
-from wardwatch.app.alarms.findings import Finding, is_current
+from wardwatch.app.alarms.findings import DETERIORATION_KEY, Finding, is_current
 from wardwatch.app.alarms.model import Category, Priority
 from wardwatch.app.clock import Clock
 from wardwatch.app.codes import MdcCode
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ADVISORY_KEY = "deterioration_risk"
+ADVISORY_KEY = DETERIORATION_KEY
 SERVICE_NAME = "deterioration"
 SAMPLE_EVERY_S = 60.0
 # Once raised, the advisory holds until the risk falls below this share of the threshold: an hourly

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from wardwatch.app.alarms.findings import ARRHYTHMIA_PREFIX, NEWS2_KEY, TECHNICAL_PREFIX
-from wardwatch.app.alarms.model import Alarm, AlarmEvent, Category
+from wardwatch.app.alarms.findings import ARRHYTHMIA_PREFIX, TECHNICAL_PREFIX, category_of
+from wardwatch.app.alarms.model import Alarm, AlarmEvent
 from wardwatch.app.codes import MdcCode
 from wardwatch.app.domain import TechnicalKind
 from wardwatch.app.interop import fhir_build, hl7_messages
@@ -69,14 +69,6 @@ def alarm_text(key: str) -> str:
     return key.replace("_", " ").strip().capitalize()
 
 
-def category_of(key: str) -> Category:
-    if key.startswith(TECHNICAL_PREFIX):
-        return Category.TECHNICAL
-    if key.startswith(ARRHYTHMIA_PREFIX):
-        return Category.ARRHYTHMIA
-    if key == NEWS2_KEY:
-        return Category.NEWS2
-    return Category.PHYSIOLOGICAL
 
 
 class InteropService:

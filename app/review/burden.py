@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from wardwatch.app.alarms.findings import TECHNICAL_PREFIX
+from wardwatch.app.alarms.findings import TECHNICAL_PREFIX, category_of
 from wardwatch.app.alarms.settings import AlarmSettings, LimitRule, default_settings
 from wardwatch.app.codes import MdcCode, info
-from wardwatch.app.review.episodes import AlarmEpisode, alarm_type_text, category_of
+from wardwatch.app.review.episodes import AlarmEpisode, alarm_type_text
 
 SHORT_S = 15.0  # an alarm over within this long is one a nurse rarely could or needed to act on
 DAY_S = 86400.0
@@ -183,7 +183,7 @@ def _suggestion(
     scale = max(period_s, 1.0) / (12 * 3600.0)  # thresholds are per 12 h, scaled to the period
     n = len(group)
     when = f"{n} alarms in {_hours_text(period_s)}"
-    category = category_of(key)
+    category = category_of(key).value
     if category == "technical":
         if n < MIN_TECHNICAL_PER_12H * scale:
             return None

@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from wardwatch.app.alarms.findings import ANALYSIS_KEY, ARRHYTHMIA_PREFIX, NEWS2_KEY, TECHNICAL_PREFIX
+from wardwatch.app.alarms.findings import (
+    ANALYSIS_KEY,
+    ARRHYTHMIA_PREFIX,
+    DETERIORATION_KEY,
+    NEWS2_KEY,
+    TECHNICAL_PREFIX,
+    category_of,
+)
 from wardwatch.app.alarms.model import Action
 from wardwatch.app.domain import TECHNICAL_TEXT, TechnicalKind
 from wardwatch.storage.review_queries import AlarmLine, TechnicalLine
@@ -36,6 +43,10 @@ _LIMIT_NAMES = {
 }
 
 
+_DEVICE_PREFIX = "device:"
+_DEVICE_PROBLEMS = {"silent": "not reporting", "end": "infusion complete"}
+
+
 def alarm_type_text(key: str) -> str:
     """ "arrhythmia:Ventricular_Tachycardia" → "Ventricular Tachycardia", "spo2_low" → "SpO₂ low"."""
     if key.startswith(ARRHYTHMIA_PREFIX):
@@ -44,26 +55,26 @@ def alarm_type_text(key: str) -> str:
         return technical_text(key[len(TECHNICAL_PREFIX) :])
     if key.startswith(NEWS2_KEY + "_"):
         return f"NEWS2 {key[len(NEWS2_KEY) + 1 :]}"
-    return _LIMIT_NAMES.get(key, key.replace("_", " "))
+    if key == DETERIORATION_KEY:
+        return "Deterioration risk"
+    return _LIMIT_NAMES.get(key, key.replace("_", " ").capitalize())
 
 
 def technical_text(kind: str) -> str:
     if kind == ANALYSIS_KEY.removeprefix(TECHNICAL_PREFIX):
         return "Arrhythmia analysis off"
+    if kind.startswith(_DEVICE_PREFIX):
+        # a bed's further device (fleet): "device:pump:insulin1@bed02:silent" → "Pump insulin1: not reporting"
+        source, _, what = kind.removeprefix(_DEVICE_PREFIX).rpartition(":")
+        device_kind, _, name = source.partition("@")[0].partition(":")
+        problem = _DEVICE_PROBLEMS.get(what, what.replace("_", " "))
+        return f"{device_kind.capitalize()} {name}: {problem}"
     try:
         return TECHNICAL_TEXT[TechnicalKind(kind)]
     except ValueError:
         return kind.replace("_", " ")
 
 
-def category_of(key: str) -> str:
-    if key.startswith(ARRHYTHMIA_PREFIX):
-        return "arrhythmia"
-    if key.startswith(TECHNICAL_PREFIX):
-        return "technical"
-    if key.startswith(NEWS2_KEY):
-        return "news2"
-    return "physiological"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +102,7 @@ class AlarmEpisode:
 
     @property
     def category(self) -> str:
-        return category_of(self.key)
+        return category_of(self.key).value
 
     @property
     def audible(self) -> bool:
