@@ -154,3 +154,33 @@ def test_a_replaced_source_and_a_lead_off_reach_the_worker():
     feed(hub, patient, 41.0, 50.0)
     analyser(BED, 50.0)
     assert worker.updates[-1].reset
+
+
+def test_a_station_exits_although_a_worker_that_fell_behind_left_its_pipe_full(tmp_path):
+    # The worker is stopped (SIGSTOP) so its pipe fills with requests it never reads; shutdown must
+    # still let the process end, as a headless station must end after its last summary line.
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import os, signal
+        import numpy as np
+        from wardwatch.app.alarms.analysis_worker import AnalysisWorker, WaveChunk, WaveUpdate
+        from wardwatch.app.alarms.model import Priority
+
+        worker = AnalysisWorker()
+        n = 250_000
+        chunk = WaveChunk(np.arange(n) / 250.0, np.zeros(n, np.float32), replace=True)
+        worker.submit(WaveUpdate("bed01", 10.0, Priority.HIGH, {"ECG_II": chunk}))
+        os.kill(worker.pid, signal.SIGSTOP)
+        for _ in range(20):
+            worker.submit(WaveUpdate("bed01", 10.0, Priority.HIGH, {"ECG_II": chunk}))
+        worker.shutdown()
+        print("shut down", flush=True)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "shut down" in done.stdout

@@ -140,6 +140,17 @@ def serve(requests: Any, answers: Any, parent: int) -> None:
             answers.put((request_id, None, _portable(exc)))
 
 
+def _abandon(requests: Any) -> None:
+    """Let the station exit although requests are still unsent. A worker that was killed, or fell
+    behind, leaves the queue's feeder thread blocked on a full pipe; multiprocessing joins that thread
+    at interpreter exit, so a headless station hung there after its last line."""
+    if requests is None:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        requests.cancel_join_thread()
+        requests.close()
+
+
 class AnalysisWorker:
     """The station's side of the worker: `submit` returns a Future; a worker that dies fails every
     waiting Future (the engine shows "Arrhythmia analysis off" on those beds) and the next `submit`
@@ -169,6 +180,7 @@ class AnalysisWorker:
                 self._process.exitcode,
             )
             self._fail_pending("the arrhythmia analysis process stopped")
+            _abandon(self._requests)
         # spawn, not fork: forking a process that runs Qt and several threads is not safe
         ctx = multiprocessing.get_context("spawn")
         requests, answers = ctx.Queue(), ctx.Queue()
@@ -223,6 +235,8 @@ class AnalysisWorker:
         process.join(timeout=2.0)
         if process.is_alive():
             process.kill()
+            process.join(timeout=2.0)
+        _abandon(requests)
 
     @property
     def pid(self) -> int | None:
