@@ -312,7 +312,6 @@ class StationConfig:
     fleet_missing_after_min: float = DEFAULT_FLEET_MISSING_AFTER_MIN
     fleet_shift_hours: float = DEFAULT_FLEET_SHIFT_HOURS
     fleet_maintenance_days: tuple[tuple[str, float], ...] = DEFAULT_FLEET_MAINTENANCE_DAYS
-    # -- review (handover issue) --
     # -- deterioration (predictive-deterioration issue) --
     deterioration_enabled: bool = True
     deterioration_threshold_percent: float | None = None  # None: the threshold shipped with the model
@@ -392,7 +391,6 @@ _SETTINGS: tuple[_Setting, ...] = (
     _Setting("fleet", "missing_after_min", "fleet_missing_after_min", _check_missing_after, "missing time"),
     _Setting("fleet", "shift_hours", "fleet_shift_hours", _check_shift_hours, "shift length"),
     _Setting("fleet", "maintenance_days", "fleet_maintenance_days", _check_maintenance_days, "intervals"),
-    # -- review (handover issue) --
     # -- deterioration (predictive-deterioration issue) --
     _Setting("deterioration", "enabled", "deterioration_enabled", _check_bool, "deterioration risk on/off"),
     _Setting(

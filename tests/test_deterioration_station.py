@@ -39,6 +39,20 @@ def push_minute(hub: StreamHub, patient: SimulatedPatient, t: float, now: float)
             hub.push_observation(Observation(BED, reading.code, reading.value, reading.unit, now))
 
 
+def stable_bed_fed(minutes: int) -> tuple[RiskService, FixedClock]:
+    """A stable simulated bed's first `minutes`, minute by minute, through the real service."""
+    hub = StreamHub()
+    hub.add_bed(BED)
+    clock = FixedClock(T0)
+    service = RiskService(hub, clock, lambda: [BED], load_model())
+    patient = SimulatedPatient("stable", seed=1, bed_index=1)
+    for minute in range(minutes):
+        clock.t = T0 + minute * 60.0
+        push_minute(hub, patient, minute * 60.0, clock.t)
+        service.step(clock.t)
+    return service, clock
+
+
 @pytest.fixture(scope="module")
 def slow_ward():
     """16 hours of the slow_deterioration scenario, minute by minute, through the real service and
@@ -120,32 +134,14 @@ def test_a_tone_can_be_configured_for_the_advisory(slow_ward):
 
 
 def test_a_stable_bed_raises_no_advisory():
-    model = load_model()
-    hub = StreamHub()
-    hub.add_bed(BED)
-    clock = FixedClock(T0)
-    service = RiskService(hub, clock, lambda: [BED], model)
-    patient = SimulatedPatient("stable", seed=1, bed_index=1)
-    for minute in range(8 * 60):
-        clock.t = T0 + minute * 60.0
-        push_minute(hub, patient, minute * 60.0, clock.t)
-        service.step(clock.t)
+    service, clock = stable_bed_fed(8 * 60)
     risk = service.latest(BED)
     assert risk is not None and not risk.alert
     assert service(BED, clock.t) == []
 
 
 def test_discharge_forgets_the_beds_hours():
-    model = load_model()
-    hub = StreamHub()
-    hub.add_bed(BED)
-    clock = FixedClock(T0)
-    service = RiskService(hub, clock, lambda: [BED], model)
-    patient = SimulatedPatient("stable", seed=1, bed_index=1)
-    for minute in range(90):
-        clock.t = T0 + minute * 60.0
-        push_minute(hub, patient, minute * 60.0, clock.t)
-        service.step(clock.t)
+    service, _clock = stable_bed_fed(90)
     assert service.latest(BED) is not None
     service.forget(BED)
     assert service.latest(BED) is None and service.hours(BED) is None
@@ -166,16 +162,7 @@ def test_laboratory_values_enter_the_hour_they_were_taken_and_ask_for_a_new_risk
 
 
 def test_on_demand_the_risk_includes_the_hour_under_way():
-    model = load_model()
-    hub = StreamHub()
-    hub.add_bed(BED)
-    clock = FixedClock(T0)
-    service = RiskService(hub, clock, lambda: [BED], model)
-    patient = SimulatedPatient("stable", seed=1, bed_index=1)
-    for minute in range(95):
-        clock.t = T0 + minute * 60.0
-        push_minute(hub, patient, minute * 60.0, clock.t)
-        service.step(clock.t)
+    service, clock = stable_bed_fed(95)
     hourly = service.latest(BED)
     assert hourly is not None and hourly.hours == 1  # the first completed hour
     service.refresh(BED)

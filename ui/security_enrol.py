@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 from wardwatch.app.security import totp
-from wardwatch.app.security.directory import LoginResult
+from wardwatch.app.security.directory import LoginResult, LoginStatus
 from wardwatch.app.security.service import SecurityService
 from wardwatch.ui.security_login import MIN_TOUCH_PX, Answer
 
@@ -110,6 +110,6 @@ class EnrolDialog(QDialog):
         self.code.clear()
         self.message.setText(
             "That code does not match; wait for the next one and try again."
-            if result.status.name == "NEED_CODE"
+            if result.status is LoginStatus.NEED_CODE
             else result.message
         )
