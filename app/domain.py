@@ -72,6 +72,8 @@ class TechnicalKind(StrEnum):
     RECORDING_STOPPED = "recording_stopped"  # station-wide: the encrypted record cannot be written
     STATION_RESTARTED = "station_restarted"  # station-wide: the last run ended without a clean stop
     INTERFACE_DOWN = "interface_down"  # station-wide: an HL7/FHIR link cannot deliver (interop)
+    BROKER_DOWN = "broker_down"  # station-wide: the hospital's MQTT broker cannot be reached (app/hospital)
+    STATION_LOST = "station_lost"  # a remote bed on a viewer: its station stopped sending (app/hospital)
 
 
 TECHNICAL_TEXT: dict[TechnicalKind, str] = {
@@ -86,6 +88,8 @@ TECHNICAL_TEXT: dict[TechnicalKind, str] = {
     TechnicalKind.RECORDING_STOPPED: "Recording stopped",
     TechnicalKind.STATION_RESTARTED: "Station restarted",
     TechnicalKind.INTERFACE_DOWN: "Interface down",
+    TechnicalKind.BROKER_DOWN: "Hospital network down",
+    TechnicalKind.STATION_LOST: "No data from station",
 }
 
 
