@@ -10,6 +10,7 @@ from enum import StrEnum
 class Action(StrEnum):
     VIEW = "station.view"
     ACKNOWLEDGE = "alarm.acknowledge"
+    ACKNOWLEDGE_REMOTE = "alarm.acknowledge_remote"  # another station's alarm, over the hospital network
     AUDIO_PAUSE = "alarm.audio_pause"
     OBSERVATION = "observation.enter"  # NEWS2 observations, fingerstick glucose
     NOTE = "note.add"
