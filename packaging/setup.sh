@@ -17,8 +17,9 @@ DEB_PACKAGES=(
 )
 if [ "$what" = "test" ]; then
   # screenshots of a real window; a real Secret Service (GNOME Keyring in a private D-Bus session)
-  # for the tests of the database key
-  DEB_PACKAGES+=(xvfb xauth imagemagick gnome-keyring dbus-daemon)
+  # for the tests of the database key; a real MQTT broker (mosquitto, with mosquitto_passwd) for the
+  # hospital tests, which start their own on a free loopback port: the package's service need not run
+  DEB_PACKAGES+=(xvfb xauth imagemagick gnome-keyring dbus-daemon mosquitto)
 fi
 
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
