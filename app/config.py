@@ -248,6 +248,41 @@ def _check_device_specs(value: object) -> tuple[str, ...]:
     return tuple(_check_source_spec(v) for v in value)
 
 
+# -- mqtt (hospital-scale issue) --
+DEFAULT_MQTT_SITE = "site"
+DEFAULT_MQTT_KEEPALIVE_S = 5.0
+DEFAULT_MQTT_SOUND = "all"
+_MQTT_SLUG = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # the topic segment rule of app/hospital/topics.py
+
+
+def _check_mqtt_url(value: object) -> str:
+    if not isinstance(value, str) or not re.match(r"^mqtts?://[^\s/@]+(:\d{1,5})?/?$", value.strip()):
+        raise ValueError('must be mqtt://host:port or mqtts://host:port, e.g. "mqtts://broker.hospital:8883"')
+    return value.strip()
+
+
+def _check_slug(value: object) -> str:
+    if not isinstance(value, str) or not _MQTT_SLUG.fullmatch(value) or value == "_station":
+        raise ValueError("must be 1 to 64 letters, digits, '_', '.' or '-' (no spaces or '/')")
+    return value
+
+
+def _check_username(value: object) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 128:
+        raise ValueError("must be a non-empty user name")
+    return value.strip()
+
+
+def _check_keepalive(value: object) -> float:
+    return _check_float_range(value, (1.0, 3600.0), "seconds")
+
+
+def _check_sound(value: object) -> str:
+    if value not in ("all", "high", "none"):
+        raise ValueError('must be "all", "high" or "none"')
+    return str(value)
+
+
 # ---------------------------------------------------------------------------------------------------
 # The configuration values
 
@@ -316,6 +351,17 @@ class StationConfig:
     deterioration_enabled: bool = True
     deterioration_threshold_percent: float | None = None  # None: the threshold shipped with the model
     deterioration_tone: bool = False  # the advisory is silent unless a ward wants it heard
+    # -- mqtt (hospital-scale issue) --
+    mqtt_url: str | None = None  # "mqtt://host:1883" or "mqtts://host:8883"; None: not shared
+    mqtt_ca_file: Path | None = None  # TLS: the CA that signed the broker's certificate
+    mqtt_cert_file: Path | None = None  # TLS client certificate of this station (and its key)
+    mqtt_key_file: Path | None = None
+    mqtt_username: str | None = None
+    mqtt_password_file: Path | None = None  # or the environment's WARDWATCH_MQTT_PASSWORD
+    mqtt_site: str = DEFAULT_MQTT_SITE
+    mqtt_ward: str | None = None  # None: the slug of the station name
+    mqtt_keepalive_s: float = DEFAULT_MQTT_KEEPALIVE_S
+    mqtt_sound: str = DEFAULT_MQTT_SOUND  # what a viewer sounds of remote alarms: all, high or none
 
     def __post_init__(self) -> None:
         for setting in _SETTINGS:
@@ -402,6 +448,19 @@ _SETTINGS: tuple[_Setting, ...] = (
         optional=True,
     ),
     _Setting("deterioration", "tone", "deterioration_tone", _check_bool, "deterioration advisory tone"),
+    # -- mqtt (hospital-scale issue) --
+    _Setting("mqtt", "url", "mqtt_url", _check_mqtt_url, "MQTT broker URL", optional=True),
+    _Setting("mqtt", "ca_file", "mqtt_ca_file", _check_data_dir, "MQTT CA file", optional=True),
+    _Setting("mqtt", "cert_file", "mqtt_cert_file", _check_data_dir, "MQTT certificate", optional=True),
+    _Setting("mqtt", "key_file", "mqtt_key_file", _check_data_dir, "MQTT key", optional=True),
+    _Setting("mqtt", "username", "mqtt_username", _check_username, "MQTT user", optional=True),
+    _Setting(
+        "mqtt", "password_file", "mqtt_password_file", _check_data_dir, "MQTT password file", optional=True
+    ),
+    _Setting("mqtt", "site", "mqtt_site", _check_slug, "MQTT site"),
+    _Setting("mqtt", "ward", "mqtt_ward", _check_slug, "MQTT ward", optional=True),
+    _Setting("mqtt", "keepalive_s", "mqtt_keepalive_s", _check_keepalive, "MQTT keep-alive"),
+    _Setting("mqtt", "sound", "mqtt_sound", _check_sound, "remote alarm sound"),
 )
 _BED_SECTION = "bed"
 _BED_KEYS = ("label", "source", "devices")

@@ -1,0 +1,1 @@
+"""Hospital scale over MQTT (issue 13): stations publish their beds to a broker, viewers show them."""
