@@ -35,6 +35,7 @@ FEATURE_MODULES: tuple[str, ...] = (
     "wardwatch.app.fleet.cli",
     "wardwatch.app.review.cli",
     "wardwatch.app.deterioration.cli",
+    "wardwatch.app.hospital.cli",
 )
 
 

@@ -120,7 +120,7 @@ class MqttConnection:
         client.on_message = self._handle_message
         return client
 
-    # -- lifecycle ----------------------------------------------------------------------------------------
+    # -- lifecycle ---------------------------------------------------------------------------------------
     def start(self) -> None:
         """Connect in the background (a broker that is down is retried with back-off, forever)."""
         with self._lock:
@@ -149,13 +149,13 @@ class MqttConnection:
         with self._lock:
             self._connected = False
 
-    # -- state --------------------------------------------------------------------------------------------
+    # -- state -------------------------------------------------------------------------------------------
     @property
     def connected(self) -> bool:
         """Whether the broker has accepted the connection and it has not been lost since."""
         return self._connected
 
-    # -- subscribing and publishing -------------------------------------------------------------------------
+    # -- subscribing and publishing ----------------------------------------------------------------------
     def subscribe(self, topic_filter: str, qos: int, handler: Handler) -> None:
         """Deliver messages matching `topic_filter` to `handler` (on the network thread); kept across
         reconnections. A handler that raises is logged and counted, the connection goes on."""

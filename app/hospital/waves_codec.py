@@ -22,7 +22,8 @@ import numpy as np
 import numpy.typing as npt
 from wardwatch.app.hospital.payloads import VERSION, WAVES_MAX_BYTES, PayloadError
 
-DEFAULT_SCALE = 0.005  # 5 µV for ECG in mV; other channels pass their own resolution
+DEFAULT_SCALE = 0.005  # 5 µV for a channel in mV (ECG)
+AUTO_STEPS = 4000  # other units: about 12 bits over the block's peak, unless a scale is given
 # |round(x/scale)| kept under this, so every first difference fits int16
 _HALF_INT16 = 16383
 MAX_SAMPLES = 1 << 18  # per block on decode: a bigger claim is refused before inflating anything
@@ -80,8 +81,10 @@ def split_runs(
     return blocks
 
 
-def _pack(samples: npt.NDArray[np.float32], scale: float) -> tuple[float, bytes]:
+def _pack(samples: npt.NDArray[np.float32], scale: float | None) -> tuple[float, bytes]:
     peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
+    if scale is None or scale <= 0:
+        scale = peak / AUTO_STEPS if peak > 0 else 1.0
     if peak / scale > _HALF_INT16:
         scale = peak / _HALF_INT16
     q = np.rint(samples.astype(np.float64) / scale).astype(np.int64)
@@ -93,7 +96,8 @@ def _pack(samples: npt.NDArray[np.float32], scale: float) -> tuple[float, bytes]
 
 def encode_waves(t: float, blocks: Sequence[WaveBlock], scales: Mapping[int, float] | None = None) -> bytes:
     """The CBOR message of `blocks` (NaN-free: use `split_runs`); `scales` gives a channel's resolution
-    by code (default DEFAULT_SCALE). WavesError if the message would be over WAVES_MAX_BYTES."""
+    by code (default: DEFAULT_SCALE for mV, else about AUTO_STEPS steps over the block's peak).
+    WavesError if the message would be over WAVES_MAX_BYTES."""
     out: list[dict[str, Any]] = []
     for block in blocks:
         samples = np.asarray(block.samples, np.float32)
@@ -101,7 +105,10 @@ def encode_waves(t: float, blocks: Sequence[WaveBlock], scales: Mapping[int, flo
             continue
         if not np.all(np.isfinite(samples)):
             raise WavesError("a block holds NaN: split it with split_runs first")
-        scale, data = _pack(samples, (scales or {}).get(block.code, DEFAULT_SCALE))
+        given = (scales or {}).get(block.code)
+        scale, data = _pack(
+            samples, given if given is not None else DEFAULT_SCALE if block.unit == "mV" else None
+        )
         entry: dict[str, Any] = {
             "code": int(block.code),
             "fs": float(block.fs),
