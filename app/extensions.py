@@ -36,6 +36,7 @@ FEATURE_MODULES: tuple[str, ...] = (
     "wardwatch.app.review.cli",
     "wardwatch.app.deterioration.cli",
     "wardwatch.app.hospital.cli",
+    "wardwatch.app.hospital.viewer",  # the hospital page's viewer beside a GUI station (and `--view`)
 )
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import psutil
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QWidget
 from wardwatch.app.alarms.model import Alarm
 from wardwatch.app.domain import TechnicalEvent, TechnicalKind
 from wardwatch.app.station import Station
@@ -105,6 +105,9 @@ def run_gui(
     ensure_platform()
     favour_gui_thread()
     app = application()
+    viewer = station.services.get("hospital_viewer")  # `wardwatch --view`: see wardwatch.app.hospital.viewer
+    if viewer is not None and getattr(viewer, "view_only", False):
+        return run_viewer(station, viewer, fps, messages, kiosk, quit_after)
     window = build_window(station, fps)
     station.start()
     window.start()
@@ -137,6 +140,64 @@ def run_gui(
     finally:
         window.stop()
         station.stop()
+
+
+def build_viewer_window(station: Station, viewer: object, fps: float) -> QMainWindow:
+    """The viewer-only main window (`wardwatch --view`): the hospital page, logged into from this
+    machine's own record like the station (the security hooks work on it as on the main window)."""
+    from wardwatch.app.hospital.viewer import HospitalViewer
+    from wardwatch.app.security.access import AccessControl
+    from wardwatch.app.security.service import SERVICE_NAME, SecurityService
+    from wardwatch.ui.hospital_window import FRAME_FPS, HospitalWindow
+    from wardwatch.ui.security_hooks import SecurityUi
+
+    assert isinstance(viewer, HospitalViewer)
+    service = station.services.get(SERVICE_NAME)
+    security = service if isinstance(service, SecurityService) else None
+    access = security.access if security is not None else AccessControl.without_users()
+    window = HospitalWindow(viewer, access, security, fps=min(fps, FRAME_FPS))
+    if security is not None:
+        window.security_ui = SecurityUi(window, security)  # type: ignore[arg-type, attr-defined]
+    return window
+
+
+def run_viewer(
+    station: Station,
+    viewer: object,
+    fps: float,
+    messages: Sequence[str] = (),
+    kiosk: bool = False,
+    quit_after: float | None = None,
+) -> int:
+    """The viewer-only station: no local beds are monitored (the station is not started), the
+    hospital page is the main window and the rapid-response overview is one keystroke away."""
+    app = application()
+    window = build_viewer_window(station, viewer, fps)
+    screen = app.primaryScreen()
+    if kiosk:
+        window.setGeometry(screen.geometry())
+        window.showFullScreen()
+    else:
+        window.setGeometry(screen.availableGeometry())
+        window.showMaximized()
+    if messages:
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "WardWatch configuration", "\n\n".join(messages), parent=window
+        )
+        box.setModal(False)
+        box.show()
+    if quit_after is not None:
+        QTimer.singleShot(int(quit_after * 1000), app.quit)
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    keepalive = QTimer()
+    keepalive.start(250)
+    keepalive.timeout.connect(lambda: None)
+    try:
+        return app.exec()
+    finally:
+        window.close()
+        station.stop()  # never started; this releases what the station made when it was built
 
 
 def process_age_s() -> float:

@@ -26,6 +26,7 @@ WINDOW_FEATURES: tuple[str, ...] = (
     "wardwatch.ui.fleet_hooks",
     "wardwatch.ui.review_hooks",
     "wardwatch.ui.deterioration_hooks",
+    "wardwatch.ui.hospital_hooks",
 )
 
 

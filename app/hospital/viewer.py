@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from wardwatch.app.hospital.connection import Incoming, MqttConnection
 from wardwatch.app.hospital.house import HospitalHouse, station_key
 from wardwatch.app.hospital.payloads import (
     AckRequest,
@@ -47,6 +46,7 @@ from wardwatch.app.hub import StreamHub
 
 if TYPE_CHECKING:
     from wardwatch.app.extensions import Service, ServiceContext
+    from wardwatch.app.hospital.connection import Incoming
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +126,9 @@ class HospitalViewer:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._log_window = (0.0, 0)
+        # paho is loaded only here: every `wardwatch` command imports this module as a feature hook
+        from wardwatch.app.hospital.connection import MqttConnection
+
         self.connection = MqttConnection(
             settings, f"wardwatch-viewer-{uuid.uuid4().hex[:12]}", on_connected=self._wake.set
         )
@@ -222,7 +225,9 @@ class HospitalViewer:
             while len(self._outcomes) > RESULTS_KEPT:
                 self._outcomes.popitem(last=False)
         topic = bed_topic(parts[0], parts[1], parts[2], Kind.ACK)
-        mid = self.connection.publish(topic, encode(request), qos=1)
+        # not queued while the link is down: an acknowledgement delivered minutes later would silence an
+        # alarm the person no longer sees; they are told it was not sent and can try again
+        mid = self.connection.publish(topic, encode(request), qos=1) if self.connection.connected else None
         if mid is None:
             self._answer(request.id, False, "not sent: no connection to the hospital network")
         else:
