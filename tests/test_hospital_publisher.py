@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import threading
 import time
 import uuid
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
-from mqtt_broker import Broker
+from mqtt_broker import SECURE_STATIONS, SECURE_VIEWER, Broker
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -24,6 +25,7 @@ from wardwatch.app.alarms.model import State
 from wardwatch.app.cli import main
 from wardwatch.app.clock import FixedClock
 from wardwatch.app.codes import MdcCode
+from wardwatch.app.config import StationConfig
 from wardwatch.app.domain import STATION_BED, Observation, Patient, TechnicalKind, WaveformBlock
 from wardwatch.app.hospital.payloads import (
     AckRequest,
@@ -37,7 +39,7 @@ from wardwatch.app.hospital.payloads import (
     encode,
 )
 from wardwatch.app.hospital.publisher import STATUS_FILE, HospitalPublisher
-from wardwatch.app.hospital.settings import MqttSettings, parse_url
+from wardwatch.app.hospital.settings import PASSWORD_ENV, MqttSettings, parse_url, settings_from
 from wardwatch.app.hospital.waves_codec import decode_waves
 from wardwatch.app.security.access import AccessControl, AuditEntry
 from wardwatch.app.security.permissions import load_permissions
@@ -61,7 +63,9 @@ class Viewer:
     """A plain paho client standing in for a viewer: collects what it receives, publishes requests.
     `persistent`: a session the broker keeps (with its queued QoS 1 messages) across a restart."""
 
-    def __init__(self, broker: Broker, topic_filter: str, *, persistent: bool = False) -> None:
+    def __init__(
+        self, broker: Broker, topic_filter: str, *, persistent: bool = False, user: str | None = None
+    ) -> None:
         self.messages: list[tuple[str, bytes, bool]] = []
         self._lock = threading.Lock()
         self.client = mqtt.Client(
@@ -70,14 +74,18 @@ class Viewer:
             protocol=mqtt.MQTTv5,
         )
         self.client.on_message = self._on_message
+        if user is not None:
+            self.client.username_pw_set(user, broker.password(user))
+        port = broker.port
+        if broker.tls:
+            self.client.tls_set(ca_certs=str(broker.ca_file), tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            port = broker.tls_port
         self.client.on_connect = lambda c, _u, _f, _r, _p: c.subscribe(topic_filter, qos=1)
         props = Properties(PacketTypes.CONNECT)
         if persistent:
             props.SessionExpiryInterval = 3600
         self.client.reconnect_delay_set(1, 2)
-        self.client.connect(
-            "127.0.0.1", broker.port, keepalive=5, clean_start=not persistent, properties=props
-        )
+        self.client.connect("127.0.0.1", port, keepalive=5, clean_start=not persistent, properties=props)
         self.client.loop_start()
         assert _wait(self.client.is_connected, 15)
 
@@ -323,7 +331,8 @@ def test_garbage_on_the_request_topics_is_rejected_with_a_log_line_and_the_stati
         ]
         for suffix, payload in bad:
             viewer.publish(f"{PREFIX}/{suffix}", payload)
-        assert _wait(lambda: publisher.requests.counters.rejected >= len(bad))
+        assert _wait(lambda: publisher.status().rejected >= len(bad))
+        assert publisher.counters.inbox_dropped == 1  # the oversized one, dropped unread
         assert publisher.requests.counters.acks_done == 0
         assert "MRN" not in caplog.text
         assert len([r for r in caplog.records if "rejected MQTT" in r.getMessage()]) >= len(bad)
@@ -362,3 +371,37 @@ def test_mqtt_status_reads_the_running_stations_status_file(station, mqtt_broker
         publisher.close()
     assert main(["mqtt", "status", "--data-dir", str(tmp_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["running"] is False
+
+
+def test_over_tls_with_a_password_and_the_recommended_acls_a_viewer_sees_the_ward_and_acknowledges(
+    station, mqtt_broker_secure, audit, tmp_path
+):
+    broker = mqtt_broker_secure
+    account = SECURE_STATIONS[0]
+    config = StationConfig(
+        mqtt_url=broker.url,
+        mqtt_ca_file=broker.ca_file,
+        mqtt_username=account.username,
+        mqtt_site=account.site,
+        mqtt_ward=account.ward,
+    )
+    settings = settings_from(config, None, env={PASSWORD_ENV: account.password})
+    assert settings is not None and settings.tls
+    publisher = HospitalPublisher(station, settings, access=AccessControl(load_permissions(), audit.append))
+    viewer = Viewer(broker, f"wardwatch/{account.site}/#", user=SECURE_VIEWER.username)
+    publisher.start()
+    try:
+        assert _wait(lambda: publisher.connection.connected, 20), publisher.connection.last_error
+        prefix = f"wardwatch/{account.site}/{account.ward}"
+        assert _wait(lambda: viewer.payloads("/bed01/info") and viewer.payloads("/_station/status"))
+        _low_spo2(station, "bed02")
+        assert _wait(lambda: _alarm_events(viewer, "bed02"))
+        alarm = station.alarms.snapshot.for_bed("bed02")[0]
+        request = AckRequest("tls-1", alarm.alarm_id, alarm.key, "dr.jones", "charge_nurse", "RRT", T0)
+        viewer.publish(f"{prefix}/bed02/ack", encode(request))
+        assert _wait(lambda: [p for p in viewer.payloads("/bed02/ack/result") if getattr(p, "ok", False)])
+        assert station.alarms.snapshot.for_bed("bed02")[0].acknowledged_by == "dr.jones@RRT"
+        assert publisher.requests.counters.rejected == 0
+    finally:
+        publisher.close()
+        viewer.close()

@@ -54,7 +54,7 @@ from wardwatch.app.hospital.payloads import (
     Technical,
     encode,
 )
-from wardwatch.app.hospital.requests import RequestHandler
+from wardwatch.app.hospital.requests import LogLimiter, RequestHandler
 from wardwatch.app.hospital.settings import MqttSettings
 from wardwatch.app.hospital.topics import Kind, bed_topic, parse_topic, request_filters, status_topic
 from wardwatch.app.hospital.waves_codec import WavesError, encode_waves, split_runs
@@ -104,7 +104,7 @@ class PublisherCounters:
     events_acked: int = 0  # alarm events the broker acknowledged
     events_dropped: int = 0  # alarm events dropped because the backlog was full
     not_encoded: int = 0  # payloads that could not be encoded (over the size limit)
-    inbox_dropped: int = 0  # requests dropped unread (oversized or a flood)
+    inbox_dropped: int = 0  # requests dropped unread, oversized or a flood (paho's thread counts them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,10 +186,10 @@ class HospitalPublisher:
         )
         for topic_filter in request_filters(site, ward):
             self.connection.subscribe(topic_filter, 1, self._inbox_put)
-        self._events = station.alarms.subscribe()
+        self._events: queue.SimpleQueue[AlarmEvent] = queue.SimpleQueue()  # the engine's, from start()
         self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._inbox: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
-        self._inbox_size = 0
+        self._inbox_limiter = LogLimiter()  # paho's thread's own
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -211,6 +211,7 @@ class HospitalPublisher:
     # -- lifecycle ---------------------------------------------------------------------------------------
     def start(self) -> None:
         """Connect (in the background) and start publishing."""
+        self._events = self.station.alarms.subscribe()
         self.connection.start()
         self._thread = threading.Thread(target=self._run, name="mqtt-publisher", daemon=True)
         self._thread.start()
@@ -247,15 +248,15 @@ class HospitalPublisher:
 
     def _inbox_put(self, incoming: Incoming) -> None:
         # paho's network thread: keep it quick, and keep a flood from growing memory without bound
-        if len(incoming.payload) > EVENT_MAX_BYTES or self._inbox_size >= INBOX_MAX:
+        size = len(incoming.payload)
+        if size > EVENT_MAX_BYTES or self._inbox.qsize() >= INBOX_MAX:
             self.counters.inbox_dropped += 1
-            self.requests.counters.rejected += 1
-            if len(incoming.payload) > EVENT_MAX_BYTES:
-                log.warning(
-                    "rejected MQTT request of %d bytes (over %d)", len(incoming.payload), EVENT_MAX_BYTES
+            if self._inbox_limiter.allow():
+                why = (
+                    f"{size} bytes, over {EVENT_MAX_BYTES}" if size > EVENT_MAX_BYTES else "too many waiting"
                 )
+                log.warning("rejected MQTT request unread: %s", why)
             return
-        self._inbox_size += 1
         self._inbox.put(incoming)
 
     def _on_ward_change(self, change: WardChange) -> None:
@@ -299,7 +300,8 @@ class HospitalPublisher:
                 self._periodic(mono)
         if self._every("status-file", STATUS_FILE_EVERY_S, mono):
             self._write_status()
-        self._last_status = self._make_status()
+        if self._every("status", 0.25, mono):
+            self._last_status = self._make_status()
 
     def _every(self, name: str, interval: float, mono: float) -> bool:
         due = self._due.get(name, 0.0)
@@ -420,7 +422,7 @@ class HospitalPublisher:
         self._publish_numerics(beds)
         self._heartbeat()
         self._resync_since = None
-        self._due = {k: v for k, v in self._due.items() if k == "status-file"}
+        self._due = {k: v for k, v in self._due.items() if k.startswith("status")}
         log.info("MQTT publishing %d beds as %s/%s", len(beds), self.settings.site, self.settings.ward)
 
     def _periodic(self, mono: float) -> None:
@@ -565,7 +567,6 @@ class HospitalPublisher:
                 incoming = self._inbox.get_nowait()
             except queue.Empty:
                 return
-            self._inbox_size -= 1
             topic = parse_topic(incoming.topic)
             if (
                 topic is None
@@ -630,7 +631,7 @@ class HospitalPublisher:
             backlog=self.backlog,
             sent=self.counters.events_acked,
             published=self.counters.published,
-            rejected=counters.rejected,
+            rejected=counters.rejected + self.counters.inbox_dropped,
             dropped=self.counters.events_dropped,
             acks_done=counters.acks_done,
             acks_refused=counters.acks_refused,

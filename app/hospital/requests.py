@@ -46,6 +46,23 @@ class RequestCounters:
     leases: int = 0
 
 
+class LogLimiter:
+    """At most LOG_BURST lines per LOG_WINDOW_S from one thread; the rest are counted and summed up."""
+
+    def __init__(self) -> None:
+        self._start = 0.0
+        self._lines = 0
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        if now - self._start > LOG_WINDOW_S:
+            if self._lines > LOG_BURST:
+                log.warning("%d more rejected MQTT messages were not logged", self._lines - LOG_BURST)
+            self._start, self._lines = now, 0
+        self._lines += 1
+        return self._lines <= LOG_BURST
+
+
 def _printable(text: str) -> bool:
     return text.isprintable()
 
@@ -69,7 +86,7 @@ class RequestHandler:
         self._lease_max_s = lease_max_s
         self._seen: OrderedDict[str, AckResult] = OrderedDict()
         self._leases: dict[str, float] = {}
-        self._log_window = (0.0, 0)
+        self._limiter = LogLimiter()
         self.counters = RequestCounters()
 
     # -- entry -------------------------------------------------------------------------------------------
@@ -95,15 +112,8 @@ class RequestHandler:
     def reject(self, what: str, reason: str) -> None:
         """Count a rejected message and say why in one line (rate-limited; never the payload)."""
         self.counters.rejected += 1
-        start, lines = self._log_window
-        now = time.monotonic()
-        if now - start > LOG_WINDOW_S:
-            if lines > LOG_BURST:
-                log.warning("%d more rejected MQTT requests were not logged", lines - LOG_BURST)
-            start, lines = now, 0
-        if lines < LOG_BURST:
+        if self._limiter.allow():
             log.warning("rejected MQTT %s: %s", what, reason)
-        self._log_window = (start, lines + 1)
 
     # -- waves -------------------------------------------------------------------------------------------
     def _lease(self, bed: str, want: WavesWant) -> None:
