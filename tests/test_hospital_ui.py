@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from wardwatch.app.clock import ScaledClock
 from wardwatch.app.hospital.house import STATION_LOST_KEY
 from wardwatch.app.hospital.payloads import (
     AlarmEventInfo,
@@ -17,12 +18,14 @@ from wardwatch.app.hospital.payloads import (
     StationStatus,
 )
 from wardwatch.app.hospital.settings import MqttSettings, ViewTarget, parse_url
-from wardwatch.app.hospital.viewer import HospitalViewer
+from wardwatch.app.hospital.viewer import SERVICE_NAME, HospitalViewer
 from wardwatch.app.security.access import OK, AccessControl, Actor, AuditEntry
 from wardwatch.app.security.actions import Action
 from wardwatch.app.security.permissions import load_permissions
+from wardwatch.app.station import BedSetup, Station, StationSetup
 from wardwatch.ui.hospital_rapid import RapidResponseView, rows_in_order
 from wardwatch.ui.hospital_window import HospitalWindow
+from wardwatch.ui.main_window import MainWindow
 
 
 @pytest.fixture
@@ -162,3 +165,25 @@ def test_the_viewers_own_no_data_alarm_is_silenced_locally_by_a_nurse(qtbot, vie
     assert window.acknowledge_remote("main/icu/bed01", -1, STATION_LOST_KEY) is None
     lost = [a for a in viewer.house.snapshot().alarms.alarms if a.key == STATION_LOST_KEY]
     assert lost and all(a.acknowledged_by == "user.nurse" for a in lost)
+
+
+def test_the_station_window_has_a_hospital_menu_enabled_only_with_a_broker(qtbot, viewer):
+    station = Station(StationSetup("Ward 7", [BedSetup("Bed 1", None)]), ScaledClock(1.0))
+    try:
+        plain = MainWindow(station)
+        qtbot.addWidget(plain)
+        assert not plain.hospital_menu.page_action.isEnabled()  # type: ignore[attr-defined]
+        assert not plain.hospital_menu.rapid_action.isEnabled()  # type: ignore[attr-defined]
+        station.services[SERVICE_NAME] = viewer
+        shared = MainWindow(station)
+        qtbot.addWidget(shared)
+        menu = shared.hospital_menu  # type: ignore[attr-defined]
+        assert menu.page_action.isEnabled() and menu.rapid_action.isEnabled()
+        feed(viewer, time.time())
+        rapid = menu.open_rapid()
+        assert menu.hospital is not None and menu.hospital.isVisible() and rapid is not None
+        assert viewer.started  # connecting in the background (to nothing here); the window never waits
+        assert sorted(menu.hospital.page.tiles)[0] == "main/cardio/bed01"
+        menu.hospital.close()
+    finally:
+        station.stop()

@@ -48,7 +48,10 @@ class HospitalMenu:
 
             self.viewer.start()  # connects in the background: nothing here waits for the network
             w = self.window
-            self.hospital = HospitalWindow(self.viewer, w.access, w.security, authorize=w.authorized)
+            # a child window of the station's: it closes with it, and never keeps the program running alone
+            self.hospital = HospitalWindow(
+                self.viewer, w.access, w.security, authorize=w.authorized, parent=w
+            )
             self.hospital.on_refused = w.on_refused
         self.hospital.show()
         self.hospital.raise_()

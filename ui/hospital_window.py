@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QDialog,
     QGridLayout,
@@ -57,7 +57,10 @@ SUMMARY_PERIOD_S = 0.5
 TILE_HEIGHT = 150
 COLUMNS = 4
 LINK_FRESH_S = 4.0  # older than two heartbeats: the badge turns amber
-AUDIO_PAUSE_S = 120.0  # the viewer's own audio pause (its sound only: the stations keep sounding)
+AUDIO_PAUSE_S = 120.0
+WAVES_ON_OPENING = (
+    "Waves: double-click to open"  # the viewer's own audio pause (its sound only: the stations keep sounding)
+)
 
 
 def age_text(seconds: float | None) -> str:
@@ -131,6 +134,16 @@ class RemoteBedTile(BedTile):
         if summary != self.summary:
             self.summary = summary
             self._mark_dirty(self._layout.header)
+
+    def _paint_wave_overlay(self, p: QPainter, bounds: QRect) -> None:
+        # a remote bed's waves stream only while it is open: say so, rather than a worrying "No signal"
+        s = self.summary
+        if s.occupied and not self._traces and not s.message:
+            p.setFont(self._font_small)
+            p.setPen(self._theme.colour("text", "dim"))
+            p.drawText(self._layout.waves, Qt.AlignmentFlag.AlignCenter, WAVES_ON_OPENING)
+            return
+        super()._paint_wave_overlay(p, bounds)
 
 
 class RemoteBedDialog(QDialog):
@@ -378,7 +391,14 @@ class HospitalWindow(QMainWindow):
         self.alarm_bar.ack_button.setText("Acknowledge\nremote (F2)")
         self.alarm_bar.acknowledgeRequested.connect(self.acknowledge_top)
         self.alarm_bar.pauseRequested.connect(self.toggle_audio_pause)
-        self.alarm_bar.listRequested.connect(self.open_rapid_response)
+        # the bar's list button is the station's own alarm list; here the rapid-response overview stands there
+        self.alarm_bar.list_button.hide()
+        self.rapid_button = QPushButton("Rapid response\n(F4)")
+        self.rapid_button.setMinimumSize(self.alarm_bar.list_button.minimumSize())
+        self.rapid_button.setSizePolicy(self.alarm_bar.list_button.sizePolicy())
+        self.rapid_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.rapid_button.clicked.connect(self.open_rapid_response)
+        self.alarm_bar.layout().addWidget(self.rapid_button)
         self.alarm_bar.lines.bedClicked.connect(self.open_bed)
         self.alarm_bar.lines.reasonClicked.connect(self._open_alarm)
         self.page = HospitalPage(self)
@@ -457,7 +477,7 @@ class HospitalWindow(QMainWindow):
     def _build_menus(self) -> None:
         menu = self.menuBar().addMenu("&Hospital")
         for text, key, slot in (
-            ("&Rapid response…", "Ctrl+R", self.open_rapid_response),
+            ("&Rapid response…", "F4", self.open_rapid_response),
             ("&Acknowledge the most urgent remote alarm", "F2", self.acknowledge_top),
             ("Audio &pause / resume (this viewer)", "F3", self.toggle_audio_pause),
             ("&Full screen", "F11", self._toggle_full_screen),
