@@ -5,6 +5,7 @@ engine and the audit trail, garbage on the request topics rejected and counted, 
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import ssl
@@ -405,3 +406,23 @@ def test_over_tls_with_a_password_and_the_recommended_acls_a_viewer_sees_the_war
     finally:
         publisher.close()
         viewer.close()
+
+
+def test_start_services_shares_only_with_a_broker_and_not_as_a_viewer_and_says_why_when_it_cannot(
+    station, tmp_path
+):
+    from wardwatch.app.extensions import ServiceContext
+    from wardwatch.app.hospital.cli import start_services
+
+    def ctx(config: StationConfig, **flags: object) -> ServiceContext:
+        names = ("mqtt", "view", "mqtt_ca", "mqtt_cert", "mqtt_key", "mqtt_user")
+        args = argparse.Namespace(**{n: flags.get(n) for n in names})
+        return ServiceContext(station, config, args, None, headless=True)
+
+    assert start_services(ctx(StationConfig())) == []
+    assert start_services(ctx(StationConfig(), mqtt="mqtt://127.0.0.1:1", view="general/*")) == []
+    assert "hospital" not in station.services
+    missing = tmp_path / "no-ca.pem"
+    assert start_services(ctx(StationConfig(), mqtt="mqtts://127.0.0.1:1", mqtt_ca=missing)) == []
+    down = [c for c in station.hub.conditions(STATION_BED) if c.kind is TechnicalKind.BROKER_DOWN]
+    assert down and "no-ca.pem" in down[0].detail and "sharing is off" in down[0].detail

@@ -181,7 +181,6 @@ class HospitalPublisher:
             settings,
             f"wardwatch-{site}-{ward}-{uuid.uuid4().hex[:8]}",
             will=Will(self._status_topic, self._status_payload("offline")),
-            on_connected=lambda: self._wake.set(),
             on_published=self._acks_put,
         )
         for topic_filter in request_filters(site, ward):
@@ -190,7 +189,6 @@ class HospitalPublisher:
         self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._inbox: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
         self._inbox_limiter = LogLimiter()  # paho's thread's own
-        self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         # the publisher thread's own state (no lock: only that thread touches it)
@@ -219,7 +217,6 @@ class HospitalPublisher:
     def close(self) -> None:
         """Stop: status "offline" (retained) to the broker, a clean disconnect, the condition cleared."""
         self._stop.set()
-        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10.0)
         with contextlib.suppress(ValueError):
