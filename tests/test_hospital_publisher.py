@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
-from mqtt_broker import SECURE_STATIONS, SECURE_VIEWER, Broker
+from mqtt_broker import MOSQUITTO, SECURE_STATIONS, SECURE_VIEWER, Broker
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -426,3 +426,29 @@ def test_start_services_shares_only_with_a_broker_and_not_as_a_viewer_and_says_w
     assert start_services(ctx(StationConfig(), mqtt="mqtts://127.0.0.1:1", mqtt_ca=missing)) == []
     down = [c for c in station.hub.conditions(STATION_BED) if c.kind is TechnicalKind.BROKER_DOWN]
     assert down and "no-ca.pem" in down[0].detail and "sharing is off" in down[0].detail
+
+
+def test_a_broker_that_requires_client_certificates_takes_the_stations_and_refuses_none(station, tmp_path):
+    if not MOSQUITTO.exists():
+        pytest.skip("Debian's mosquitto is not installed")
+    broker = Broker(tmp_path / "mosquitto", tls=True)
+    with broker.config_file.open("a") as config:
+        config.write("require_certificate true\n")  # applies to the TLS listener, the last one written
+    broker.start()
+    certs = tmp_path / "mosquitto" / "certs"
+    url = parse_url(broker.url)
+    with_cert = MqttSettings(
+        url, SITE, WARD, ca_file=broker.ca_file, cert_file=certs / "server.pem", key_file=certs / "server.key"
+    )
+    publisher = HospitalPublisher(station, with_cert)
+    without = HospitalPublisher(station, MqttSettings(url, SITE, "other", ca_file=broker.ca_file))
+    try:
+        publisher.start()
+        without.start()
+        assert _wait(lambda: publisher.connection.connected, 20), publisher.connection.last_error
+        assert _wait(lambda: without.connection.last_error is not None, 20)
+        assert not without.connection.connected
+    finally:
+        without.close()
+        publisher.close()
+        broker.close()

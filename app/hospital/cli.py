@@ -97,7 +97,13 @@ def start_services(ctx: ServiceContext) -> Sequence[Service]:
         status_path = data_dir / STATUS_FILE
     except OSError as exc:
         log.warning("no MQTT status file: %s", exc.strerror or exc)
-    publisher = HospitalPublisher(ctx.station, settings, status_path=status_path)
+    try:
+        publisher = HospitalPublisher(ctx.station, settings, status_path=status_path)
+    except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError: a certificate or key that is no good
+        detail = f"MQTT sharing is off: the TLS files cannot be used ({exc})"
+        log.error("%s", detail)
+        ctx.station.station_condition(TechnicalKind.BROKER_DOWN, True, detail)
+        return []
     ctx.station.services[SERVICE_NAME] = publisher
     publisher.start()
     log.info("sharing the beds through MQTT: %s", settings.describe())
