@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import paho.mqtt.client as mqtt
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from mqtt_broker import MOSQUITTO, SECURE_STATIONS, SECURE_VIEWER, Broker
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
@@ -40,7 +42,9 @@ from wardwatch.app.hospital.payloads import (
     encode,
 )
 from wardwatch.app.hospital.publisher import STATUS_FILE, HospitalPublisher
+from wardwatch.app.hospital.requests import RequestHandler
 from wardwatch.app.hospital.settings import PASSWORD_ENV, MqttSettings, parse_url, settings_from
+from wardwatch.app.hospital.topics import Kind, Topic
 from wardwatch.app.hospital.waves_codec import decode_waves
 from wardwatch.app.security.access import AccessControl, AuditEntry
 from wardwatch.app.security.permissions import load_permissions
@@ -452,3 +456,23 @@ def test_a_broker_that_requires_client_certificates_takes_the_stations_and_refus
         without.close()
         publisher.close()
         broker.close()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.sampled_from([Kind.ACK, Kind.WAVES_WANT, Kind.INFO]),
+    st.sampled_from(["bed01", "bed99"]),
+    st.one_of(
+        st.binary(max_size=512),
+        st.dictionaries(
+            st.sampled_from(["v", "kind", "id", "alarm_id", "key", "user", "role", "viewer", "t", "until"]),
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+        ).map(lambda d: json.dumps(d).encode()),
+    ),
+)
+def test_any_request_payload_is_answered_or_rejected_never_raised(station, kind, bed, payload):
+    handler = RequestHandler(station, load_permissions())
+    result = handler.handle(Topic(SITE, WARD, bed, kind), payload)
+    assert result is None or isinstance(result, AckResult)
+    assert handler.counters.received == 1
+    assert result is None or handler.counters.acks_done + handler.counters.acks_refused == 1
