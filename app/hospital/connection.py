@@ -84,7 +84,7 @@ class MqttConnection:
         self._started = False
         self.last_error: str | None = None  # the latest connection problem, in words (for status)
         self.connected_since: float | None = None
-        self.down_since: float | None = time.time()  # not connected yet counts as down
+        self.down_since: float | None = time.time()  # not connected (yet) counts as down
         self.received = 0
         self.handler_errors = 0
         self.connects = 0
@@ -127,6 +127,8 @@ class MqttConnection:
             if self._started:
                 return
             self._started = True
+            if not self._connected:
+                self.down_since = time.time()  # the outage alarm's grace counts from the first attempt
         s = self.settings
         self._client.connect_async(s.url.host, s.url.port, keepalive=max(1, round(s.keepalive_s)))
         self._client.loop_start()
