@@ -6,15 +6,20 @@ from __future__ import annotations
 import queue
 import ssl
 import time
+from argparse import Namespace
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 import numpy as np
 import paho.mqtt.client as mqtt
 from mqtt_broker import SECURE_SITE, SECURE_STATIONS, SECURE_VIEWER, Broker
 from paho.mqtt.enums import CallbackAPIVersion
 from wardwatch.app.alarms.model import Priority
+from wardwatch.app.clock import ScaledClock
 from wardwatch.app.codes import MdcCode
+from wardwatch.app.config import StationConfig
+from wardwatch.app.extensions import ServiceContext
 from wardwatch.app.hospital.payloads import (
     AckRequest,
     AckResult,
@@ -33,8 +38,9 @@ from wardwatch.app.hospital.payloads import (
 )
 from wardwatch.app.hospital.settings import MqttSettings, ViewTarget, parse_url
 from wardwatch.app.hospital.topics import Kind, bed_topic, status_topic
-from wardwatch.app.hospital.viewer import HospitalViewer
+from wardwatch.app.hospital.viewer import SERVICE_NAME, HospitalViewer, start_services
 from wardwatch.app.hospital.waves_codec import WaveBlock, encode_waves
+from wardwatch.app.station import BedSetup, Station, StationSetup
 
 WAIT_S = 20.0  # generous: a loaded CI machine
 
@@ -220,3 +226,33 @@ def iter_queue(q: queue.Queue[tuple[str, bytes]], timeout: float = WAIT_S) -> It
             yield q.get(timeout=remaining)
         except queue.Empty:
             raise AssertionError("nothing arrived") from None
+
+
+def test_the_feature_hook_starts_a_connected_viewer_for_view_and_an_idle_one_beside_a_gui_station(
+    mqtt_broker,
+):
+    station = Station(StationSetup("RRT desk", [BedSetup("Bed 1", None)]), ScaledClock(1.0))
+    config = replace(StationConfig(), mqtt_site="main", mqtt_ward="rrt", station_name="RRT desk")
+    try:
+        assert (
+            start_services(ServiceContext(station, config, Namespace(mqtt=mqtt_broker.url), None, True)) == []
+        )
+        args = Namespace(mqtt=mqtt_broker.url, view="main/icu")
+        (viewer,) = start_services(ServiceContext(station, config, args, None, headless=False))
+        assert station.services[SERVICE_NAME] is viewer and viewer.view_only and viewer.started
+        with plain_client(mqtt_broker) as client:
+            publish_station(client, "main", "icu", "ICU North")
+            publish_station(client, "main", "er", "Emergency")  # not viewed
+            wait_for(lambda: len(viewer.house.snapshot().beds) == 2)
+            time.sleep(0.5)
+            assert {s.key for s in viewer.house.snapshot().stations} == {"main/icu"}
+        viewer.close()
+        # beside a station's own window: every ward of its site but its own, connected on first use
+        (idle,) = start_services(
+            ServiceContext(station, config, Namespace(mqtt=mqtt_broker.url), None, False)
+        )
+        assert not idle.view_only and not idle.started and idle.exclude == "main/rrt"
+        assert [str(t) for t in idle.targets] == ["main/*"]
+        idle.close()
+    finally:
+        station.stop()

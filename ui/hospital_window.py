@@ -384,6 +384,7 @@ class HospitalWindow(QMainWindow):
         self._told: set[str] = set()
         self._pause_until = 0.0
         self._summary_at = 0.0
+        self._labels: tuple[int, dict[str, str]] = (-1, {})
         self._fault = QLabel()
         self._fault.setObjectName("fault")
         self._fault.setVisible(False)
@@ -531,8 +532,9 @@ class HospitalWindow(QMainWindow):
         paused = now < self._pause_until
         pause_label = pause_text(self._pause_until - now) if paused else ""
         stations = {s.key: s for s in snap.stations}
+        beds = {b.key: b for b in snap.beds}
         for key, tile in self.page.tiles.items():
-            remote = snap.bed(key)
+            remote = beds.get(key)
             if remote is not None:
                 tile.set_remote(remote, stations.get(station_key(remote.site, remote.ward)))
             if summary_due:
@@ -546,8 +548,9 @@ class HospitalWindow(QMainWindow):
         self._show_alarms(snap.alarms, now, paused)
 
     def _show_alarms(self, alarms: AlarmSnapshot, now: float, paused: bool) -> None:
-        labels = {b.key: b.title for b in self.snapshot.beds}
-        self.alarm_bar.update_state(alarms, labels, now, self.sound.problem)
+        if self._labels[0] != self.snapshot.version:  # the same mapping while nothing changed: no repaint
+            self._labels = (self.snapshot.version, {b.key: b.title for b in self.snapshot.beds})
+        self.alarm_bar.update_state(alarms, self._labels[1], now, self.sound.problem)
         audible = without_sound(alarms, self.sound_setting)
         self.sound.show(audible.sounding_priority, paused, audible.escalated)
         lost = [s for s in self.snapshot.stations if s.lost]
