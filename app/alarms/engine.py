@@ -154,6 +154,11 @@ class AlarmEngine:
             self._subscribers = [*self._subscribers, q]
         return q
 
+    def unsubscribe(self, q: queue.SimpleQueue[AlarmEvent]) -> None:
+        """Stop feeding a queue: a service closed while the station runs on must not leave it growing."""
+        with self._lock:
+            self._subscribers = [s for s in self._subscribers if s is not q]
+
     def settings_for(self, bed: str) -> AlarmSettings:
         return self._bed_settings.get(bed, self._defaults)
 

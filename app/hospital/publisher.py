@@ -221,6 +221,7 @@ class HospitalPublisher:
             self._thread.join(timeout=10.0)
         with contextlib.suppress(ValueError):
             self.station.ward_listeners.remove(self._on_ward_change)
+        self.station.alarms.unsubscribe(self._events)
         final = (self._status_topic, self._status_payload("offline"), 1, True)
         self.connection.stop(final)
         if self._down_alarm:

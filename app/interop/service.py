@@ -122,6 +122,7 @@ class InteropService:
             self._thread = None
         if self._on_ward_change in self.station.ward_listeners:
             self.station.ward_listeners.remove(self._on_ward_change)
+        self.station.alarms.unsubscribe(self._alarms)
         self._close_links()
         self._write_status()
 
