@@ -253,6 +253,12 @@ def _accepts(port: int) -> bool:
         return False
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "slow: a test of whole processes through the broker (tens of seconds); -m 'not slow' skips"
+    )
+
+
 def _require_mosquitto() -> None:
     if not MOSQUITTO.exists():
         pytest.skip(
