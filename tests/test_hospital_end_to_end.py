@@ -414,6 +414,7 @@ def test_bench_reports_the_largest_station_under_ten_percent_and_says_when_it_ex
     ]
     limit = beds_under_limit(steps)
     assert limit["largest_measured_under_limit"] == 16 and not limit["estimate_extrapolated"]
+    assert limit["estimated_beds_at_limit"] == 28  # between 16 beds at 2 % and 32 beds at 12 %
     assert beds_under_limit(steps[:2])["estimate_extrapolated"]
     assert beds_under_limit(steps[:2])["estimated_beds_at_limit"] == 80
 

@@ -171,18 +171,29 @@ def measure_publishing(url: str, beds: int, seconds: float) -> dict[str, float]:
 
 
 def beds_under_limit(steps: list[dict[str, float]], limit: float = CPU_LIMIT_PERCENT) -> dict[str, Any]:
-    """The largest measured station under `limit`, and a linear estimate of where the limit is crossed
-    (marked as extrapolated when every measured station stayed under it)."""
+    """The largest measured station under `limit`, and where the limit is crossed: interpolated between
+    the two steps around it, or, when every step stayed under it, extrapolated along a straight line
+    fitted to all steps (a fixed part, the heartbeat and the loop, plus a part per bed)."""
     under = [s for s in steps if s["publisher_cpu_percent"] < limit]
+    over = [s for s in steps if s["publisher_cpu_percent"] >= limit]
     largest = max((int(s["beds"]) for s in under), default=0)
-    biggest = max(steps, key=lambda s: s["beds"])
-    per_bed = biggest["publisher_cpu_percent"] / biggest["beds"] if biggest["beds"] else 0.0
-    estimate = int(limit / per_bed) if per_bed > 0 else None
+    estimate: int | None = None
+    if over and under:
+        a = max(under, key=lambda s: s["beds"])
+        b = min(over, key=lambda s: s["beds"])
+        rise = b["publisher_cpu_percent"] - a["publisher_cpu_percent"]
+        if rise > 0:
+            estimate = int(a["beds"] + (limit - a["publisher_cpu_percent"]) * (b["beds"] - a["beds"]) / rise)
+    elif not over and len({s["beds"] for s in steps}) >= 2:
+        fit = statistics.linear_regression(
+            [float(s["beds"]) for s in steps], [s["publisher_cpu_percent"] for s in steps]
+        )
+        if fit.slope > 0:
+            estimate = int((limit - fit.intercept) / fit.slope)
     return {
         "largest_measured_under_limit": largest,
-        "cpu_percent_per_bed": round(per_bed, 4),
         "estimated_beds_at_limit": estimate,
-        "estimate_extrapolated": len(under) == len(steps),
+        "estimate_extrapolated": not over,
     }
 
 
