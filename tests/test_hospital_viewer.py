@@ -19,6 +19,7 @@ from wardwatch.app.alarms.model import Priority
 from wardwatch.app.clock import ScaledClock
 from wardwatch.app.codes import MdcCode
 from wardwatch.app.config import StationConfig
+from wardwatch.app.domain import STATION_BED, TechnicalKind
 from wardwatch.app.extensions import ServiceContext
 from wardwatch.app.hospital.payloads import (
     AckRequest,
@@ -234,9 +235,12 @@ def test_the_feature_hook_starts_a_connected_viewer_for_view_and_an_idle_one_bes
     station = Station(StationSetup("RRT desk", [BedSetup("Bed 1", None)]), ScaledClock(1.0))
     config = replace(StationConfig(), mqtt_site="main", mqtt_ward="rrt", station_name="RRT desk")
     try:
-        assert (
-            start_services(ServiceContext(station, config, Namespace(mqtt=mqtt_broker.url), None, True)) == []
-        )
+        plain = Namespace(mqtt=mqtt_broker.url)
+        assert start_services(ServiceContext(station, config, plain, None, headless=True)) == []
+        # --view without any broker: said as the station's technical condition, not only in the log
+        assert start_services(ServiceContext(station, config, Namespace(view="main/icu"), None, False)) == []
+        (down,) = station.hub.conditions(STATION_BED)
+        assert down.kind is TechnicalKind.BROKER_DOWN and "--view needs a broker" in down.detail
         args = Namespace(mqtt=mqtt_broker.url, view="main/icu")
         (viewer,) = start_services(ServiceContext(station, config, args, None, headless=False))
         assert station.services[SERVICE_NAME] is viewer and viewer.view_only and viewer.started
@@ -248,9 +252,7 @@ def test_the_feature_hook_starts_a_connected_viewer_for_view_and_an_idle_one_bes
             assert {s.key for s in viewer.house.snapshot().stations} == {"main/icu"}
         viewer.close()
         # beside a station's own window: every ward of its site but its own, connected on first use
-        (idle,) = start_services(
-            ServiceContext(station, config, Namespace(mqtt=mqtt_broker.url), None, False)
-        )
+        (idle,) = start_services(ServiceContext(station, config, plain, None, headless=False))
         assert not idle.view_only and not idle.started and idle.exclude == "main/rrt"
         assert [str(t) for t in idle.targets] == ["main/*"]
         idle.close()

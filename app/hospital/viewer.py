@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from wardwatch.app.domain import TechnicalKind
 from wardwatch.app.hospital.house import HospitalHouse, station_key
 from wardwatch.app.hospital.payloads import (
     AckRequest,
@@ -317,14 +318,20 @@ def start_services(ctx: ServiceContext) -> Sequence[Service]:
     """A viewer beside a GUI station with a broker configured (`--view`: connected at once)."""
     if ctx.headless:
         return []
+    view_only = bool(getattr(ctx.args, "view", None))
     try:
         settings = settings_from(ctx.config, ctx.args)
     except (SettingsError, ValueError) as exc:
-        log.error("the hospital page is off: %s", exc)
-        return []
+        problem = f"the hospital page is off: {exc}"
+        settings = None
+    else:
+        problem = "--view needs a broker: --mqtt URL or [mqtt] url in the config" if settings is None else ""
     if settings is None:
+        if view_only:  # (a sharing station's broken settings are already its publisher's alarm)
+            # a visible state, not only a log line: the station's own window opens with this alarm
+            log.error("%s", problem)
+            ctx.station.station_condition(TechnicalKind.BROKER_DOWN, True, problem)
         return []
-    view_only = bool(getattr(ctx.args, "view", None))
     own = None if view_only else station_key(settings.site, settings.ward)
     name = getattr(ctx.config, "station_name", "") or "viewer"
     viewer = HospitalViewer(settings, name, exclude=own, view_only=view_only)
