@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QStatusBar,
     QVBoxLayout,
     QWidget,
@@ -54,7 +55,7 @@ from wardwatch.ui.tile import ECG_SWEEP_S, BedTile
 
 FRAME_FPS = 15.0  # remote beds: waves only while a bed is open, so the page needs fewer frames
 SUMMARY_PERIOD_S = 0.5
-TILE_HEIGHT = 150
+TILE_HEIGHT = 130  # at least: a few wards fill the screen, many scroll
 COLUMNS = 4
 LINK_FRESH_S = 4.0  # older than two heartbeats: the badge turns amber
 AUDIO_PAUSE_S = 120.0
@@ -292,6 +293,7 @@ class HospitalPage(QWidget):
         for station_key_, bed_keys in key:
             header = QLabel()
             header.setObjectName("wardHeader")
+            header.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
             self.headers[station_key_] = header
             self.column.addWidget(header)
             grid_widget = QWidget()
@@ -312,8 +314,7 @@ class HospitalPage(QWidget):
                 grid.addWidget(tile, n // COLUMNS, n % COLUMNS)
                 self.tiles[bed_key] = tile
                 i += 1
-            self.column.addWidget(grid_widget)
-        self.column.addStretch(1)
+            self.column.addWidget(grid_widget, max(1, -(-len(bed_keys) // COLUMNS)))  # rows share the height
         for tile in old_tiles.values():
             tile.deleteLater()
         return True
