@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from wardwatch.app.alarms.model import Priority
 from wardwatch.app.clock import ScaledClock
 from wardwatch.app.hospital.house import STATION_LOST_KEY
 from wardwatch.app.hospital.payloads import (
@@ -187,3 +188,23 @@ def test_the_station_window_has_a_hospital_menu_enabled_only_with_a_broker(qtbot
         menu.hospital.close()
     finally:
         station.stop()
+
+
+@pytest.mark.parametrize(
+    ("sound", "with_high", "with_medium_only"),
+    [("all", Priority.HIGH, Priority.MEDIUM), ("high", Priority.HIGH, None), ("none", None, None)],
+)
+def test_remote_alarms_sound_through_the_alarm_audio_as_the_sound_setting_says(
+    qtbot, sound, with_high, with_medium_only
+):
+    settings = MqttSettings(parse_url("mqtt://127.0.0.1:1"), "main", "rrt", sound=sound)
+    viewer = HospitalViewer(settings, "RRT desk")
+    now = time.time()
+    feed(viewer, now)
+    window = window_for(qtbot, viewer, "nurse")
+    assert window.sound.player.priority is with_high
+    medium = AlarmState(3, "hr_high", "physiological", "medium", "active", "HR 131 > 130", now, now)
+    viewer.house.on_alarms("main", "cardio", "bed02", BedAlarms("main/cardio:1a:2", now, None, (medium,)))
+    window.frame()
+    assert window.sound.player.priority is with_medium_only
+    assert len(window.alarm_bar.lines.shown()) == 1  # shown whatever the sound setting
