@@ -28,7 +28,7 @@ from wardwatch.app.hospital.house import STATION_LOST_KEY, AppliedAlarms, HouseS
 from wardwatch.app.hospital.payloads import AckRequest, WavesWant, encode
 from wardwatch.app.hospital.publisher import HospitalPublisher
 from wardwatch.app.hospital.settings import MqttSettings, ViewTarget, parse_url
-from wardwatch.app.hospital.viewer import HospitalViewer
+from wardwatch.app.hospital.viewer import AckOutcome, HospitalViewer
 from wardwatch.app.station import BedSetup, Station, StationSetup
 from wardwatch.storage import database
 from wardwatch.storage.database import make_engine
@@ -206,12 +206,17 @@ def test_viewer_sees_both_wards_and_a_remote_ack_reaches_the_owning_station_and_
         remote = snapshot(viewer).bed(bed)
         return next((a for a in remote.alarms if a.acknowledged_by is None), None) if remote else None
 
+    def answer(request: str | None) -> AckOutcome:
+        assert request is not None
+        return wait_for(
+            lambda: (o := viewer.ack_outcome(request)) is not None and not o.waiting and o, 30, "the answer"
+        )
+
     alarm = wait_for(an_alarm, 60, "an alarm of the asystole bed in the viewer")
-    request = viewer.acknowledge(bed, alarm.alarm_id, alarm.key, "dr.smith", "clinician")
-    assert request is not None
-    outcome = wait_for(
-        lambda: (o := viewer.ack_outcome(request)) is not None and not o.waiting and o, 30, "the ack result"
-    )
+    # a bedside nurse acknowledges at her own station only: the owning station refuses (and audits it)
+    refused = answer(viewer.acknowledge(bed, alarm.alarm_id, alarm.key, "nurse.jones", "nurse"))
+    assert refused.ok is False
+    outcome = answer(viewer.acknowledge(bed, alarm.alarm_id, alarm.key, "dr.smith", "clinician"))
     assert outcome.ok, outcome.detail
 
     def shown_acknowledged() -> bool:
@@ -235,6 +240,7 @@ def test_viewer_sees_both_wards_and_a_remote_ack_reaches_the_owning_station_and_
         user == "dr.smith" and target == "bed01" and result == "ok" and "rrt viewer" in detail
         for user, _action, target, result, detail in rows
     ), rows
+    assert any(user == "nurse.jones" and result == "denied" for user, _a, _t, result, _d in rows), rows
 
 
 @pytest.mark.slow
