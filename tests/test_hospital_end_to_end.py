@@ -325,11 +325,12 @@ def test_malformed_and_oversized_requests_are_rejected_with_a_log_line_and_the_s
     assert station_seen(viewer, ICU, 1)
 
 
-@pytest.mark.slow
-def test_killing_the_broker_and_restarting_it_loses_no_alarm_event(
-    mqtt_broker_secure: Broker, viewer: HospitalViewer
-) -> None:
-    """An in-process station, so the test can raise alarm events exactly while the broker is dead."""
+def raise_events_through_a_broker_outage(
+    broker: Broker, viewer: HospitalViewer, *, viewer_back_last: bool = False
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """An in-process station, so alarm events can be raised exactly while the broker is dead: four
+    before, SIGKILL of the broker, six during the outage, the broker back. Returns the low-battery
+    events (bed, action) the station's engine raised and those the viewer's model applied, in order."""
     station = Station(
         StationSetup("Station icu", [BedSetup("Bed 1", "sim:stable"), BedSetup("Bed 2", "sim:stable")]),
         ScaledClock(1.0),
@@ -338,10 +339,10 @@ def test_killing_the_broker_and_restarting_it_loses_no_alarm_event(
     applied: queue.SimpleQueue[AppliedAlarms] = queue.SimpleQueue()
     viewer.house.add_listener(applied.put)
     settings = MqttSettings(
-        url=parse_url(mqtt_broker_secure.url),
+        url=parse_url(broker.url),
         site=ICU.site,
         ward=ICU.ward,
-        ca_file=mqtt_broker_secure.ca_file,
+        ca_file=broker.ca_file,
         username=ICU.username,
         password=ICU.password,
         keepalive_s=2,
@@ -379,7 +380,12 @@ def test_killing_the_broker_and_restarting_it_loses_no_alarm_event(
             time.sleep(0.6)
         wait_for(lambda: (drain(), len(raised) >= 4 and low_battery_seen() == raised)[1], 30, "events")
 
-        mqtt_broker_secure.kill()
+        if viewer_back_last:
+            # paho's own back-off: the station retries every second, the viewer every 5 s, so the
+            # station is back and has sent its backlog before the viewer reconnects
+            publisher.connection._client.reconnect_delay_set(min_delay=1, max_delay=1)
+            viewer.connection._client.reconnect_delay_set(min_delay=5, max_delay=5)
+        broker.kill()
         wait_for(lambda: not publisher.connection.connected, 30, "the station to notice the broker is gone")
         before = len(raised)
         for bed in ("bed01", "bed02", "bed01", "bed02", "bed01", "bed02"):
@@ -388,22 +394,46 @@ def test_killing_the_broker_and_restarting_it_loses_no_alarm_event(
         wait_for(lambda: (drain(), len(raised) >= before + 6)[1], 30, "the engine to raise during the outage")
         assert publisher.backlog >= 1
 
-        mqtt_broker_secure.start()
+        broker.start()
         wait_for(
             lambda: publisher.connection.connected and publisher.backlog == 0,
             60,
             lambda: f"the backlog sent: {publisher.status()}",
         )
-        wait_for(
-            lambda: (drain(), len(low_battery_seen()) == len(raised))[1],
-            60,
-            lambda: f"every event in the viewer: station {raised}, viewer {seen}",
-        )
-        assert low_battery_seen() == raised
         assert publisher.counters.events_dropped == 0
+        wait_for(lambda: viewer.connected, 60, "the viewer back")
+        deadline = time.monotonic() + 20  # then the caller compares what arrived
+        while (drain(), len(low_battery_seen()) < len(raised))[1] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return raised, low_battery_seen()
     finally:
         publisher.close()
         station.stop()
+
+
+@pytest.mark.slow
+def test_killing_the_broker_and_restarting_it_loses_no_alarm_event(
+    mqtt_broker_secure: Broker, viewer: HospitalViewer
+) -> None:
+    raised, seen = raise_events_through_a_broker_outage(mqtt_broker_secure, viewer)
+    assert len(raised) == 10
+    assert seen == raised
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="viewers connect with a clean MQTT session (no session expiry), so the broker keeps no "
+    "subscription for a viewer that is not back yet when the station resends its backlog; fix: "
+    "clean_start=False and a SessionExpiryInterval in connection.py (Mosquitto 2.0 then keeps the "
+    "viewer's session and queues the events). Remove this mark with that fix.",
+)
+def test_a_viewer_that_reconnects_after_the_station_still_gets_the_events_of_the_outage(
+    mqtt_broker_secure: Broker, viewer: HospitalViewer
+) -> None:
+    raised, seen = raise_events_through_a_broker_outage(mqtt_broker_secure, viewer, viewer_back_last=True)
+    assert len(raised) == 10
+    assert seen == raised
 
 
 # -- the bench's arithmetic (the bench itself runs for minutes: `wardwatch bench mqtt`) ------------------
