@@ -421,13 +421,6 @@ def test_killing_the_broker_and_restarting_it_loses_no_alarm_event(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="viewers connect with a clean MQTT session (no session expiry), so the broker keeps no "
-    "subscription for a viewer that is not back yet when the station resends its backlog; fix: "
-    "clean_start=False and a SessionExpiryInterval in connection.py (Mosquitto 2.0 then keeps the "
-    "viewer's session and queues the events). Remove this mark with that fix.",
-)
 def test_a_viewer_that_reconnects_after_the_station_still_gets_the_events_of_the_outage(
     mqtt_broker_secure: Broker, viewer: HospitalViewer
 ) -> None:

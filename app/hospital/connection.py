@@ -19,6 +19,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from wardwatch.app.hospital.settings import MqttSettings
@@ -71,9 +72,14 @@ class MqttConnection:
         on_connected: Callable[[], None] | None = None,
         on_disconnected: Callable[[str], None] | None = None,
         on_published: Callable[[int], None] | None = None,
+        session_expiry_s: int = 0,
     ) -> None:
         self.settings = settings
         self.client_id = client_id
+        # > 0: the broker keeps our subscriptions and queues QoS 1 messages for us while we are away
+        # (a broker restart included, with persistence on), so a viewer that reconnects after a station
+        # has resent its backlog still gets the outage's alarm events
+        self.session_expiry_s = session_expiry_s
         self._on_connected = on_connected
         self._on_disconnected = on_disconnected
         self._on_published = on_published
@@ -130,7 +136,19 @@ class MqttConnection:
             if not self._connected:
                 self.down_since = time.time()  # the outage alarm's grace counts from the first attempt
         s = self.settings
-        self._client.connect_async(s.url.host, s.url.port, keepalive=max(1, round(s.keepalive_s)))
+        properties: Properties | None = None
+        if self.session_expiry_s > 0:
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = self.session_expiry_s
+        # Mosquitto restores a session after its own restart only if the first connect already asked
+        # for it: clean_start=False from the start, not only on reconnections
+        self._client.connect_async(
+            s.url.host,
+            s.url.port,
+            keepalive=max(1, round(s.keepalive_s)),
+            clean_start=self.session_expiry_s <= 0,
+            properties=properties,
+        )
         self._client.loop_start()
         log.info("MQTT connecting to %s", s.describe())
 
@@ -145,7 +163,13 @@ class MqttConnection:
             except (RuntimeError, ValueError) as exc:
                 log.warning("MQTT final message not sent: %s", exc)
         try:
-            self._client.disconnect()
+            if self.session_expiry_s > 0:
+                # leaving on purpose: the broker may forget our session now instead of queuing for it
+                ending = Properties(PacketTypes.DISCONNECT)
+                ending.SessionExpiryInterval = 0
+                self._client.disconnect(properties=ending)
+            else:
+                self._client.disconnect()
         finally:
             self._client.loop_stop()
         with self._lock:

@@ -51,6 +51,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# how long the broker keeps a viewer's subscriptions and queues its alarm events while it is away
+# (a broker restart, a network blip): long enough to ride out an outage, short enough that a vanished
+# viewer's queue does not linger
+VIEWER_SESSION_S = 300
+
 SERVICE_NAME = "hospital_viewer"
 LEASE_RENEW_S = 5.0  # the contract: a viewer renews its lease every 5 s while the bed is open
 LEASE_AHEAD_S = 15.0  # each lease runs this far ahead: three renewals may be lost before waves stop
@@ -131,7 +136,10 @@ class HospitalViewer:
         from wardwatch.app.hospital.connection import MqttConnection
 
         self.connection = MqttConnection(
-            settings, f"wardwatch-viewer-{uuid.uuid4().hex[:12]}", on_connected=self._wake.set
+            settings,
+            f"wardwatch-viewer-{uuid.uuid4().hex[:12]}",
+            on_connected=self._wake.set,
+            session_expiry_s=VIEWER_SESSION_S,
         )
         for target in self.targets:
             self.connection.subscribe(ward_filter(target.site, target.ward), 1, self._on_message)
