@@ -69,7 +69,10 @@ def add_commands(groups: CommandGroups) -> None:
     bench = groups.bench.add_parser(
         "mqtt", help="beds per station, alarm latency and wave bandwidth on loopback"
     )
-    bench.add_argument("--beds", type=int, default=64, help="beds of the simulated station")
+    bench.add_argument(
+        "--beds", type=int, default=256, help="largest station measured (steps 8, 16, … up to it)"
+    )
+    bench.add_argument("--events", type=int, default=200, help="alarm events timed station → viewer")
     bench.add_argument("--seconds", type=float, default=20.0, help="measurement time")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(handler=cmd_bench, command_name="bench mqtt")
