@@ -2,8 +2,8 @@
 
 Three figures (issue 13):
 - publishing cost: the CPU of the station's publishing threads (the publisher and paho's network loop,
-  read per thread from /proc) at 1 Hz numerics for 8, 16, 32, … simulated beds, and the largest station
-  that stays under 10 % of one core;
+  read per thread from /proc) at 1 Hz numerics for 8, 16, 32, … beds (monitors sending numerics only),
+  and the largest station that stays under 10 % of one core;
 - alarm latency: from the moment the station's alarm engine raised or ended an alarm to the moment a
   viewer's model (HospitalHouse) applied it, p50/p99 over many events;
 - waveform bandwidth: bytes per second on one bed's `waves` topic while a viewer holds its lease.
@@ -35,11 +35,14 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from wardwatch.app.clock import ScaledClock
-from wardwatch.app.domain import TechnicalEvent, TechnicalKind
+from wardwatch.app.codes import MdcCode
+from wardwatch.app.domain import DeviceStatus, LinkState, Observation, TechnicalEvent, TechnicalKind
 from wardwatch.app.hospital.publisher import HospitalPublisher
 from wardwatch.app.hospital.settings import MqttSettings, ViewTarget, parse_url
 from wardwatch.app.hospital.topics import Kind, bed_topic
+from wardwatch.app.sources import SourceContext
 from wardwatch.app.station import BedSetup, Station, StationSetup
+from wardwatch.devices.base import Sink, Source
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 SITE = "bench"
@@ -128,9 +131,87 @@ class BenchStation:
         self.station.stop()
 
 
-def start_station(url: str, ward: str, beds: int, seed: int = 1) -> BenchStation:
-    setup = StationSetup(ward, [BedSetup(f"Bed {i + 1}", "sim:stable") for i in range(beds)], seed=seed)
-    station = Station(setup, ScaledClock(1.0))
+class NumericsFeeder:
+    """One thread giving every bed of a station 1 Hz numerics (HR, SpO₂, pulse, respiration, blood
+    pressure, temperature), as a monitor sends them. The publishing step uses it instead of simulated
+    patients: their waveforms cost far more CPU than publishing does, so a station of simulated patients
+    big enough to bring the publisher to 10 % of a core would not fit on a 2-core machine."""
+
+    VALUES: tuple[tuple[MdcCode, float, str], ...] = (
+        (MdcCode.ECG_HEART_RATE, 72.0, "/min"),
+        (MdcCode.PULS_OXIM_SAT_O2, 97.0, "%"),
+        (MdcCode.PULS_OXIM_PULS_RATE, 72.0, "/min"),
+        (MdcCode.RESP_RATE, 16.0, "/min"),
+        (MdcCode.PRESS_BLD_NONINV_SYS, 122.0, "mm[Hg]"),
+        (MdcCode.PRESS_BLD_NONINV_DIA, 78.0, "mm[Hg]"),
+        (MdcCode.PRESS_BLD_NONINV_MEAN, 93.0, "mm[Hg]"),
+        (MdcCode.TEMP_BODY, 36.9, "Cel"),
+    )
+
+    def __init__(self) -> None:
+        self._beds: dict[str, Sink] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-numerics", daemon=True)
+        self._thread.start()
+
+    def source(self, spec: str, bed: str, ctx: SourceContext) -> Source:
+        return _FedBed(spec, bed, self)
+
+    def attach(self, bed: str, sink: Sink | None) -> None:
+        with self._lock:
+            if sink is None:
+                self._beds.pop(bed, None)
+            else:
+                self._beds[bed] = sink
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5.0)
+
+    def _run(self) -> None:
+        tick = 0
+        while not self._stop.wait(1.0):
+            tick += 1
+            now = time.time()
+            with self._lock:
+                beds = list(self._beds.items())
+            for bed, sink in beds:
+                for code, value, unit in self.VALUES:
+                    # a little movement, so every second's numerics differ as a patient's do
+                    sink.push_observation(Observation(bed, code, value + (tick % 3), unit, now))
+
+
+@dataclass
+class _FedBed:
+    source_id: str
+    bed: str
+    feeder: NumericsFeeder
+
+    def start(self, sink: Sink) -> None:
+        sink.set_status(self.bed, self.status)
+        self.feeder.attach(self.bed, sink)
+
+    def stop(self) -> None:
+        self.feeder.attach(self.bed, None)
+
+    @property
+    def status(self) -> DeviceStatus:
+        return DeviceStatus(self.source_id, "bench", LinkState.CONNECTED)
+
+
+def start_station(
+    url: str, ward: str, beds: int, seed: int = 1, feeder: NumericsFeeder | None = None
+) -> BenchStation:
+    """A real station of `beds` beds sharing through a publisher: simulated patients, or, with a
+    `feeder`, monitors sending numerics only."""
+    spec = "bench:numerics" if feeder is not None else "sim:stable"
+    setup = StationSetup(ward, [BedSetup(f"Bed {i + 1}", spec) for i in range(beds)], seed=seed)
+    station = (
+        Station(setup, ScaledClock(1.0), source_maker=feeder.source)
+        if feeder is not None
+        else Station(setup, ScaledClock(1.0))
+    )
     station.start()
     publisher = HospitalPublisher(station, MqttSettings(url=parse_url(url), site=SITE, ward=ward))
     station.services["hospital"] = publisher
@@ -148,8 +229,10 @@ def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
 
 # -- (a) publishing cost -----------------------------------------------------------------------------------
 def measure_publishing(url: str, beds: int, seconds: float) -> dict[str, float]:
-    """CPU of the publishing threads (and of the whole process, for scale) for one station of `beds`."""
-    bench = start_station(url, f"cpu{beds}", beds)
+    """CPU of the publishing threads (and of the whole process, for scale) for one station of `beds`
+    whose monitors send 1 Hz numerics."""
+    feeder = NumericsFeeder()
+    bench = start_station(url, f"cpu{beds}", beds, feeder=feeder)
     try:
         _wait(lambda: bench.publisher.connection.connected, 15, "the station to connect")
         time.sleep(WARMUP_S)
@@ -162,6 +245,7 @@ def measure_publishing(url: str, beds: int, seconds: float) -> dict[str, float]:
         published = bench.publisher.counters.published - published0
     finally:
         bench.close()
+        feeder.close()
     return {
         "beds": beds,
         "publisher_cpu_percent": round(100 * cpu / wall, 2),
@@ -360,7 +444,7 @@ def run_bench(beds: int, seconds: float, events: int) -> dict[str, Any]:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    beds = int(getattr(args, "beds", None) or 128)
+    beds = int(getattr(args, "beds", None) or 2048)
     seconds = float(getattr(args, "seconds", None) or 10.0)
     events = int(getattr(args, "events", None) or 200)
     try:

@@ -70,7 +70,10 @@ def add_commands(groups: CommandGroups) -> None:
         "mqtt", help="beds per station, alarm latency and wave bandwidth on loopback"
     )
     bench.add_argument(
-        "--beds", type=int, default=256, help="largest station measured (steps 8, 16, … up to it)"
+        "--beds",
+        type=int,
+        default=2048,
+        help="largest station measured (steps 8, 16, … up to it, or until publishing passes 10 %% of a core)",
     )
     bench.add_argument("--events", type=int, default=200, help="alarm events timed station → viewer")
     bench.add_argument("--seconds", type=float, default=20.0, help="measurement time")
