@@ -111,6 +111,24 @@ def run_gui(
     window = build_window(station, fps)
     station.start()
     window.start()
+
+    def stop() -> None:
+        window.stop()
+        station.stop()
+
+    return show_and_run(app, window, messages, kiosk, quit_after, stop)
+
+
+def show_and_run(
+    app: QApplication,
+    window: QMainWindow,
+    messages: Sequence[str],
+    kiosk: bool,
+    quit_after: float | None,
+    on_exit: Callable[[], None],
+) -> int:
+    """Show the main window and run Qt's loop until the window closes or a signal ends it; `on_exit`
+    runs however the loop ends."""
     screen = app.primaryScreen()
     # Set the geometry as well: a kiosk PC often runs no window manager to honour "full screen".
     if kiosk:
@@ -138,8 +156,7 @@ def run_gui(
     try:
         return app.exec()
     finally:
-        window.stop()
-        station.stop()
+        on_exit()
 
 
 def build_viewer_window(station: Station, viewer: object, fps: float) -> QMainWindow:
@@ -173,31 +190,12 @@ def run_viewer(
     hospital page is the main window and the rapid-response overview is one keystroke away."""
     app = application()
     window = build_viewer_window(station, viewer, fps)
-    screen = app.primaryScreen()
-    if kiosk:
-        window.setGeometry(screen.geometry())
-        window.showFullScreen()
-    else:
-        window.setGeometry(screen.availableGeometry())
-        window.showMaximized()
-    if messages:
-        box = QMessageBox(
-            QMessageBox.Icon.Warning, "WardWatch configuration", "\n\n".join(messages), parent=window
-        )
-        box.setModal(False)
-        box.show()
-    if quit_after is not None:
-        QTimer.singleShot(int(quit_after * 1000), app.quit)
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
-    signal.signal(signal.SIGTERM, lambda *_: app.quit())
-    keepalive = QTimer()
-    keepalive.start(250)
-    keepalive.timeout.connect(lambda: None)
-    try:
-        return app.exec()
-    finally:
+
+    def stop() -> None:
         window.close()
         station.stop()  # never started; this releases what the station made when it was built
+
+    return show_and_run(app, window, messages, kiosk, quit_after, stop)
 
 
 def process_age_s() -> float:
