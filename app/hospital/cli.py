@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from wardwatch.app.config import load_config, resolve_data_dir
 from wardwatch.app.domain import TechnicalKind
+from wardwatch.app.status_files import age_text, pid_alive
 
 if TYPE_CHECKING:
     from wardwatch.app.extensions import CommandGroups, Service, ServiceContext
@@ -116,34 +116,16 @@ def start_services(ctx: ServiceContext) -> Sequence[Service]:
     return [publisher]
 
 
-def _age(when: float | None, now: float) -> str:
-    if not when:
-        return "-"
-    seconds = now - when
-    return f"{seconds:.0f} s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
-
-
-def _pid_alive(pid: object) -> bool:
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _print_status(data: dict[str, Any], live: bool, out: Any) -> None:
     now = time.time()
-    state = data.get("state", "?") if live else f"not running (last seen {_age(data.get('updated'), now)})"
+    last_seen = age_text(data.get("updated"), now)
+    state = data.get("state", "?") if live else f"not running (last seen {last_seen})"
     print(f"station: {state}", file=out)
     print(f"broker:  {data.get('broker', '?')} as {data.get('site', '?')}/{data.get('ward', '?')}", file=out)
     if data.get("down_since"):
-        print(f"down since {_age(data['down_since'], now)}", file=out)
+        print(f"down since {age_text(data['down_since'], now)}", file=out)
     elif data.get("connected_since"):
-        print(f"connected since {_age(data['connected_since'], now)}", file=out)
+        print(f"connected since {age_text(data['connected_since'], now)}", file=out)
     print(
         f"alarm events: backlog {data.get('backlog', 0)}, sent {data.get('sent', 0)},"
         f" dropped {data.get('dropped', 0)}; messages published {data.get('published', 0)}",
@@ -179,7 +161,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         isinstance(updated, int | float)
         and time.time() - updated < STALE_AFTER_S
         and data.get("state") != "stopped"
-        and _pid_alive(data.get("pid"))
+        and pid_alive(data.get("pid"))
     )
     if args.json:
         print(json.dumps({**data, "running": live}))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from typing import Any
 from wardwatch.app.config import default_config_path, load_config, resolve_data_dir
 from wardwatch.app.domain import TechnicalKind
 from wardwatch.app.extensions import CommandGroups, Service, ServiceContext
+from wardwatch.app.status_files import age_text, pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +89,6 @@ def start_services(ctx: ServiceContext) -> Sequence[Service]:
     return [service]
 
 
-def _age(when: float | None, now: float) -> str:
-    if when is None:
-        return "-"
-    seconds = now - when
-    return f"{seconds:.0f} s ago" if seconds < 120 else f"{seconds / 60:.0f} min ago"
-
-
 def _print_status(data: dict[str, Any], live: bool, out: Any) -> None:
     now = time.time()
     print(f"station: {'running' if live else 'not running (counts from the record)'}", file=out)
@@ -107,12 +100,12 @@ def _print_status(data: dict[str, Any], live: bool, out: Any) -> None:
     for link in links:
         state = link.get("state", "?")
         if link.get("down_since"):
-            state += f" since {_age(link['down_since'], now)}"
+            state += f" since {age_text(link['down_since'], now)}"
         print(
             f"link {link['name']:<7} {link.get('target', ''):<36} {state:<20}"
             f" backlog {link.get('pending', 0):>6}"
             f"  refused {link.get('refused', 0):>4}  sent {link.get('sent', 0):>6}"
-            f"  oldest waiting {_age(link.get('oldest_pending'), now)}",
+            f"  oldest waiting {age_text(link.get('oldest_pending'), now)}",
             file=out,
         )
         if link.get("last_error"):
@@ -157,18 +150,6 @@ def _from_record(data_dir: Path, key_file: Path | None) -> dict[str, Any]:
         record.close()
 
 
-def _pid_alive(pid: object) -> bool:
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def cmd_status(args: argparse.Namespace) -> int:
     from wardwatch.app.interop.service import STATUS_FILE
     from wardwatch.storage.errors import RecordError
@@ -184,7 +165,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     live = (
         data is not None
         and time.time() - float(data.get("updated", 0)) < STALE_AFTER_S
-        and _pid_alive(data.get("pid"))
+        and pid_alive(data.get("pid"))
     )
     if not live:
         try:
