@@ -65,6 +65,12 @@ def start_services(ctx: ServiceContext) -> Sequence[Service]:
     from wardwatch.app.interop.settings import settings_from
 
     settings = settings_from(ctx.config, ctx.args)
+    if getattr(ctx.args, "view", None):
+        # a viewer-only instance (`wardwatch --view`) monitors no beds: it has nothing to report, and an
+        # ADT listener there would admit patients to beds that do not exist
+        if settings.hl7_out or settings.fhir_out or settings.hl7_in_port or settings.alarm_out:
+            log.info("interfaces not started: this instance only views other stations")
+        return []
     if ctx.record is None:
         if settings.hl7_out or settings.fhir_out or settings.hl7_in_port or settings.alarm_out:
             detail = "the interfaces need the encrypted record for their queue: they are off"
