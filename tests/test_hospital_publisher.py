@@ -476,3 +476,14 @@ def test_any_request_payload_is_answered_or_rejected_never_raised(station, kind,
     assert result is None or isinstance(result, AckResult)
     assert handler.counters.received == 1
     assert result is None or handler.counters.acks_done + handler.counters.acks_refused == 1
+
+
+def test_a_viewer_only_instance_starts_no_hl7_interfaces_even_when_configured(station, tmp_path):
+    from wardwatch.app.extensions import ServiceContext
+    from wardwatch.app.interop.cli import start_services as start_interop
+
+    args = argparse.Namespace(view="general/*", hl7_out="127.0.0.1:1", hl7_in=None, fhir_out=None)
+    ctx = ServiceContext(station, StationConfig(), args, None, headless=False)
+    assert start_interop(ctx) == []
+    assert "interop" not in station.services
+    assert not [c for c in station.hub.conditions(STATION_BED) if c.kind is TechnicalKind.INTERFACE_DOWN]
