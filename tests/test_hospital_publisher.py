@@ -478,6 +478,27 @@ def test_any_request_payload_is_answered_or_rejected_never_raised(station, kind,
     assert result is None or handler.counters.acks_done + handler.counters.acks_refused == 1
 
 
+def _ack(alarm_id: int, key: str, t: float, role: str = "clinician") -> bytes:
+    return encode(AckRequest(str(uuid.uuid4()), alarm_id, key, "dr.smith", role, "RRT", t))
+
+
+def test_a_remote_acknowledgement_older_than_30_s_or_dated_ahead_is_refused_and_says_why(station):
+    _low_spo2(station, "bed01")
+    alarm = station.alarms.snapshot.for_bed("bed01")[0]
+    handler = RequestHandler(station, load_permissions())
+    topic = Topic(SITE, WARD, "bed01", Kind.ACK)
+    now = station.clock.now()
+    stale = handler.handle(topic, _ack(alarm.alarm_id, alarm.key, now - 31.0))
+    assert stale is not None and not stale.ok and "too late" in stale.detail and "31 s old" in stale.detail
+    ahead = handler.handle(topic, _ack(alarm.alarm_id, alarm.key, now + 60.0))
+    assert ahead is not None and not ahead.ok and "ahead of the station's clock" in ahead.detail
+    assert station.alarms.snapshot.for_bed("bed01")[0].state is State.ACTIVE
+    skewed = handler.handle(topic, _ack(alarm.alarm_id, alarm.key, now + 2.0))  # a little skew is fine
+    assert skewed is not None and skewed.ok
+    assert station.alarms.snapshot.for_bed("bed01")[0].state is State.ACKNOWLEDGED
+    assert handler.counters.acks_refused == 2
+
+
 def test_a_viewer_only_instance_starts_no_hl7_interfaces_even_when_configured(station, tmp_path):
     from wardwatch.app.extensions import ServiceContext
     from wardwatch.app.interop.cli import start_services as start_interop

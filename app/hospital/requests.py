@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 REMOTE_ACK_PERMISSION = "alarm.acknowledge_remote"  # the matrix's action (resources/permissions.toml)
 AUDIT_ACTION = "alarm.acknowledge"
 LEASE_MAX_S = 30.0  # a lease never runs further ahead than this: a viewer that vanishes stops the stream
+# an acknowledgement older than this is refused: paho resends unacknowledged requests after a reconnection,
+# and one that arrives minutes late would silence an alarm the person no longer has in front of them
+ACK_MAX_AGE_S = 30.0
+ACK_MAX_AHEAD_S = 5.0  # clocks of viewer and station may differ a little; beyond, the request is refused
 SEEN_REQUESTS = 4096  # request ids remembered for de-duplication
 LOG_BURST = 20  # rejection lines per LOG_WINDOW_S; beyond, they are only counted (a flood must not fill logs)
 LOG_WINDOW_S = 60.0
@@ -137,11 +141,26 @@ class RequestHandler:
         if earlier is not None:  # QoS 1 redelivery, or a viewer retrying: answer again, act once
             self.counters.duplicates += 1
             return earlier
-        result = self._carry_out(bed, request)
+        result = self._too_old(request) or self._carry_out(bed, request)
         self._seen[request.id] = result
         while len(self._seen) > SEEN_REQUESTS:
             self._seen.popitem(last=False)
         return result
+
+    def _too_old(self, request: AckRequest) -> AckResult | None:
+        """A refusal when the request was not made within ACK_MAX_AGE_S by this station's clock."""
+        age = self._clock() - request.t
+        if -ACK_MAX_AHEAD_S <= age <= ACK_MAX_AGE_S:
+            return None
+        self.counters.acks_refused += 1
+        if age > 0:
+            detail = (
+                f"too late: the request is {age:.0f} s old (over {ACK_MAX_AGE_S:.0f} s); nothing acknowledged"
+            )
+        else:
+            detail = f"the request is dated {-age:.0f} s ahead of the station's clock; nothing acknowledged"
+        log.info("remote acknowledgement refused: %s", detail)
+        return AckResult(request.id, False, detail)
 
     def _carry_out(self, bed: str, request: AckRequest) -> AckResult:
         who = f"{request.user}@{request.viewer}"

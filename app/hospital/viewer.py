@@ -20,7 +20,7 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from wardwatch.app.domain import TechnicalKind
@@ -77,6 +77,7 @@ class AckOutcome:
     sent_at: float
     ok: bool | None = None
     detail: str = ""
+    timed_out: bool = False  # given up on locally: the station's answer, if it still comes, replaces it
 
     @property
     def waiting(self) -> bool:
@@ -251,20 +252,26 @@ class HospitalViewer:
         with self._lock:
             return tuple(self._outcomes.values())
 
-    def _answer(self, request: str, ok: bool, detail: str) -> None:
+    def _answer(self, request: str, ok: bool, detail: str, *, timed_out: bool = False) -> None:
         with self._lock:
             outcome = self._outcomes.get(request)
-            if outcome is not None and outcome.ok is None:
-                self._outcomes[request] = AckOutcome(
-                    outcome.request, outcome.bed, outcome.alarm_id, outcome.user, outcome.sent_at, ok, detail
-                )
+            if outcome is None:
+                return
+            if outcome.timed_out and not timed_out:
+                # the station did act (or refuse) after all: the person must see what happened
+                detail = f"late answer from the station: {detail}"
+            elif outcome.ok is not None:
+                return
+            self._outcomes[request] = replace(outcome, ok=ok, detail=detail, timed_out=timed_out)
 
     def _expire_acks(self) -> None:
         now = self.clock()
         with self._lock:
             late = [o for o in self._outcomes.values() if o.ok is None and now - o.sent_at > ACK_TIMEOUT_S]
         for outcome in late:
-            self._answer(outcome.request, False, f"no answer from the station in {ACK_TIMEOUT_S:.0f} s")
+            self._answer(
+                outcome.request, False, f"no answer from the station in {ACK_TIMEOUT_S:.0f} s", timed_out=True
+            )
 
     # -- incoming (paho's network thread) --------------------------------------------------------------------
     def _reject(self, topic: str, reason: str) -> None:
