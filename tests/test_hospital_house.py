@@ -233,3 +233,15 @@ def test_rapid_response_lists_high_alarms_then_news2_high_then_news2_medium_and_
     assert "could be higher" in items[2].sentence(T0) and "NEWS2 8+" in items[2].what
     assert items[3].what == "Deterioration risk 42 %" and "HR rising" in items[3].detail
     assert items[0].alarm_id == 2 and items[0].key == "spo2_low"
+
+
+def test_a_time_no_clock_can_show_does_not_stop_the_page():
+    # a status time in milliseconds that got past decoding (fed directly) must not make snapshot() raise
+    clock = Clock()
+    house = HospitalHouse(clock=clock)
+    house.on_status("main", "icu", StationStatus("ICU", "online", 1.7e15, ("bed01",), "1"))
+    clock.t += 60
+    assert house.tick()
+    snap = house.snapshot()
+    assert snap.beds[0].station_lost
+    assert "--:--" in snap.beds[0].alarms[0].message

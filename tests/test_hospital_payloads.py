@@ -135,14 +135,14 @@ def test_the_alarms_payload_reads_as_the_contract_writes_it():
         (b'{"v": 1, "kind": "waves_want", "viewer": "v", "until": NaN}', "NaN is not a number"),
         (b'{"v": 1, "kind": "waves_want", "viewer": "v", "until": 1e999}', "finite"),
         (b'{"v": 1, "kind": "ack_result", "request": "r", "ok": 1, "detail": ""}', "true or false"),
-        (b'{"v": 1, "kind": "numerics", "t": 1, "values": {}}', "must be a list"),
+        (b'{"v": 1, "kind": "numerics", "t": 1780000000, "values": {}}', "must be a list"),
         (
-            b'{"v": 1, "kind": "status", "station": "s", "state": "asleep", "t": 1, "beds": [],'
+            b'{"v": 1, "kind": "status", "station": "s", "state": "asleep", "t": 1780000000, "beds": [],'
             b' "version": ""}',
             "one of",
         ),
         (
-            b'{"v":1,"kind":"ack","id":"x","alarm_id":0,"key":"spo2_low","user":"u","role":"r","viewer":"v","t":1}',
+            b'{"v":1,"kind":"ack","id":"x","alarm_id":0,"key":"spo2_low","user":"u","role":"r","viewer":"v","t":1780000000}',
             "alarm_id",
         ),
         (b"[" * 100_000, "over"),
@@ -450,3 +450,26 @@ def test_the_mqtt_section_of_the_config_file_is_read_and_checked(tmp_path: Path)
         "high",
     )
     assert any("mqtt.ward" in m and "line 4" in m for m in loaded.messages)
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (b'{"v":1,"kind":"status","station":"s","state":"online","t":1.7e12,"beds":[],"version":""}', "'t'"),
+        (b'{"v":1,"kind":"status","station":"s","state":"online","t":0,"beds":[],"version":""}', "'t'"),
+        (b'{"v":1,"kind":"news2","t":1.7e12,"score":1,"band":"low","complete":true,"detail":""}', "'t'"),
+        (
+            b'{"v":1,"kind":"technical","t":1780000000,"link":null,'
+            b'"conditions":[{"kind":"lead_off","detail":"","since":1.7e12}]}',
+            "'since'",
+        ),
+    ],
+)
+def test_a_time_outside_2000_to_a_day_ahead_is_refused_with_the_reason(raw: bytes, field: str) -> None:
+    with pytest.raises(PayloadError, match=f"{field} is not a plausible time"):
+        decode(raw)
+
+
+def test_waves_with_a_time_in_milliseconds_are_refused() -> None:
+    with pytest.raises(WavesError, match="plausible time"):
+        decode_waves(cbor2.dumps({"v": 1, "t": T * 1000, "blocks": []}))

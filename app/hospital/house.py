@@ -89,7 +89,12 @@ def station_key(site: str, ward: str) -> str:
 
 
 def clock_text(t: float) -> str:
-    return dt.datetime.fromtimestamp(t).strftime("%H:%M")
+    """"12:03" in local time; "--:--" for a time no clock can show, because this text is painted on every
+    tick and one bad station time must not stop the page."""
+    try:
+        return dt.datetime.fromtimestamp(t).strftime("%H:%M")
+    except (ValueError, OverflowError, OSError):
+        return "--:--"
 
 
 def lost_text(station: str, since: float) -> str:

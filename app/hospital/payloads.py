@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
@@ -26,6 +27,10 @@ ALARM_ACTIONS = frozenset(
 NEWS2_BANDS = frozenset({"low", "low-medium", "medium", "high"})
 STATION_STATES = frozenset({"online", "offline"})
 ALL_ALARMS = (0, "*")  # alarm_id 0 with key "*" in an ack: every alarm of the bed
+# A time field must lie in this window: a clock in milliseconds (1.7e12) or a zeroed clock is a sender's
+# bug, and the viewer would keep it as a station's newest time and fail to write it as a clock time.
+TIME_MIN = 946_684_800.0  # 2000-01-01T00:00:00Z
+TIME_AHEAD_S = 86_400.0  # at most a day ahead of this machine's clock (station clocks drift, not by days)
 
 
 class PayloadError(ValueError):
@@ -57,6 +62,19 @@ def _number(d: Mapping[str, Any], key: str, *, optional: bool = False) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise PayloadError(f"field {key!r} must be a finite number")
     return float(value)
+
+
+def check_time(value: float, key: str) -> float:
+    """`value` (seconds since the epoch) if it lies between 2000-01-01 and a day from now; PayloadError
+    otherwise."""
+    if not TIME_MIN <= value <= time.time() + TIME_AHEAD_S:
+        raise PayloadError(f"field {key!r} is not a plausible time (seconds since 2000, at most a day ahead)")
+    return value
+
+
+def _time(d: Mapping[str, Any], key: str, *, optional: bool = False) -> Any:
+    value = _number(d, key, optional=optional)
+    return None if value is None else check_time(value, key)
 
 
 def _integer(d: Mapping[str, Any], key: str, *, optional: bool = False) -> Any:
@@ -157,7 +175,7 @@ class BedInfo:
             _text(d, "label"),
             None if patient is None else PatientInfo.from_json(_table(patient, "patient")),
             _text(d, "device", optional=True),
-            _number(d, "t"),
+            _time(d, "t"),
         )
 
 
@@ -181,7 +199,7 @@ class NumericValue:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> NumericValue:
         return cls(
-            _integer(d, "code"), _text(d, "label"), _number(d, "value"), _text(d, "unit"), _number(d, "t")
+            _integer(d, "code"), _text(d, "label"), _number(d, "value"), _text(d, "unit"), _time(d, "t")
         )
 
 
@@ -199,7 +217,7 @@ class Numerics:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Numerics:
         values = tuple(NumericValue.from_json(_table(v, "a numeric value")) for v in _items(d, "values"))
-        return cls(_number(d, "t"), values)
+        return cls(_time(d, "t"), values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +252,7 @@ class AlarmEventInfo:
             _one_of(_text(d, "priority", optional=True), PRIORITIES, "priority"),
             _text(d, "user"),
             _text(d, "detail"),
-            _number(d, "time"),
+            _time(d, "time"),
         )
 
 
@@ -285,11 +303,11 @@ class AlarmState:
             _one_of(_text(d, "priority"), PRIORITIES, "priority"),
             _text(d, "state"),
             _text(d, "message"),
-            _number(d, "raised_at"),
-            _number(d, "condition_since"),
-            _number(d, "escalated_at", optional=True),
+            _time(d, "raised_at"),
+            _time(d, "condition_since"),
+            _time(d, "escalated_at", optional=True),
             _text(d, "acknowledged_by", optional=True),
-            _number(d, "acknowledged_at", optional=True),
+            _time(d, "acknowledged_at", optional=True),
             _text(d, "reason"),
             _flag(d, "audible"),
         )
@@ -320,7 +338,7 @@ class BedAlarms:
         event = d.get("event")
         return cls(
             _text(d, "id", limit=256),
-            _number(d, "t"),
+            _time(d, "t"),
             None if event is None else AlarmEventInfo.from_json(_table(event, "event")),
             tuple(AlarmState.from_json(_table(a, "an alarm")) for a in _items(d, "active")),
         )
@@ -349,7 +367,7 @@ class News2:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> News2:
         return cls(
-            _number(d, "t"),
+            _time(d, "t"),
             _integer(d, "score", optional=True),
             _one_of(_text(d, "band", optional=True), NEWS2_BANDS, "band"),
             _flag(d, "complete"),
@@ -383,7 +401,7 @@ class Risk:
         if not all(isinstance(f, str) and len(f) <= TEXT_MAX for f in factors):
             raise PayloadError("field 'factors' must be a list of texts")
         return cls(
-            _number(d, "t"),
+            _time(d, "t"),
             _number(d, "risk", optional=True),
             _number(d, "threshold", optional=True),
             _flag(d, "above"),
@@ -402,7 +420,7 @@ class Condition:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Condition:
-        return cls(_text(d, "kind", limit=64), _text(d, "detail"), _number(d, "since"))
+        return cls(_text(d, "kind", limit=64), _text(d, "detail"), _time(d, "since"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,7 +438,7 @@ class Technical:
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> Technical:
         return cls(
-            _number(d, "t"),
+            _time(d, "t"),
             _text(d, "link", optional=True, limit=64),
             tuple(Condition.from_json(_table(c, "a condition")) for c in _items(d, "conditions")),
         )
@@ -455,7 +473,7 @@ class StationStatus:
         return cls(
             _text(d, "station"),
             _one_of(_text(d, "state"), STATION_STATES, "state"),
-            _number(d, "t"),
+            _time(d, "t"),
             tuple(beds),
             _text(d, "version", limit=64),
         )
@@ -499,7 +517,7 @@ class AckRequest:
             _text(d, "user", limit=128),
             _text(d, "role", limit=64),
             _text(d, "viewer", limit=128),
-            _number(d, "t"),
+            _time(d, "t"),
         )
         if not request.id or not request.user or not request.viewer:
             raise PayloadError("fields 'id', 'user' and 'viewer' must not be empty")
@@ -539,7 +557,7 @@ class WavesWant:
 
     @classmethod
     def from_json(cls, d: Mapping[str, Any]) -> WavesWant:
-        return cls(_text(d, "viewer", limit=128), _number(d, "until"))
+        return cls(_text(d, "viewer", limit=128), _time(d, "until"))
 
 
 Payload = (

@@ -20,7 +20,7 @@ from typing import Any
 import cbor2
 import numpy as np
 import numpy.typing as npt
-from wardwatch.app.hospital.payloads import VERSION, WAVES_MAX_BYTES, PayloadError
+from wardwatch.app.hospital.payloads import VERSION, WAVES_MAX_BYTES, PayloadError, check_time
 
 DEFAULT_SCALE = 0.005  # 5 µV for a channel in mV (ECG)
 AUTO_STEPS = 4000  # other units: about 12 bits over the block's peak, unless a scale is given
@@ -189,6 +189,10 @@ def decode_waves(data: bytes) -> Waves:
     t = doc.get("t")
     if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
         raise WavesError("field 't' must be a finite number")
+    try:
+        check_time(float(t), "t")
+    except PayloadError as exc:
+        raise WavesError(str(exc)) from None
     blocks = doc.get("blocks")
     if not isinstance(blocks, list) or len(blocks) > MAX_BLOCKS:
         raise WavesError(f"field 'blocks' must be a list of at most {MAX_BLOCKS}")
