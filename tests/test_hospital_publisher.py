@@ -499,6 +499,20 @@ def test_a_remote_acknowledgement_older_than_30_s_or_dated_ahead_is_refused_and_
     assert handler.counters.acks_refused == 2
 
 
+def test_acknowledge_all_of_a_bed_leaves_alarms_raised_after_the_request_sounding(station):
+    _low_spo2(station, "bed01")
+    alarm = station.alarms.snapshot.for_bed("bed01")[0]
+    handler = RequestHandler(station, load_permissions())
+    topic = Topic(SITE, WARD, "bed01", Kind.ACK)
+    before = handler.handle(topic, _ack(0, "*", alarm.raised_at - 1.0))  # asked before the alarm came
+    assert before is not None and before.ok and before.detail.startswith("0 alarm(s)")
+    assert "1 raised after the request left sounding" in before.detail
+    assert station.alarms.snapshot.for_bed("bed01")[0].state is State.ACTIVE
+    after = handler.handle(topic, _ack(0, "*", alarm.raised_at))
+    assert after is not None and after.ok and after.detail == "1 alarm(s) acknowledged by dr.smith@RRT"
+    assert station.alarms.snapshot.for_bed("bed01")[0].state is State.ACKNOWLEDGED
+
+
 def test_a_viewer_only_instance_starts_no_hl7_interfaces_even_when_configured(station, tmp_path):
     from wardwatch.app.extensions import ServiceContext
     from wardwatch.app.interop.cli import start_services as start_interop

@@ -173,12 +173,20 @@ class RequestHandler:
             log.info("remote acknowledgement on %s refused: role %s", bed, request.role)
             return AckResult(request.id, False, f"role {request.role!r} may not acknowledge alarms remotely")
         alarms = self._station.alarms
+        snapshot = alarms.snapshot
         if request.all_alarms:
-            done = alarms.acknowledge_bed(bed, user=who)
+            # only alarms already raised when the person asked: one raised since (or while the request was
+            # on its way) was never on their screen, and must keep sounding until someone sees it
+            cutoff = min(request.t, self._clock())
+            sounding = [
+                a for a in snapshot.alarms if a.bed == bed and a.state in (State.ACTIVE, State.LATCHED)
+            ]
+            done = sum(alarms.acknowledge(a.alarm_id, user=who) for a in sounding if a.raised_at <= cutoff)
+            newer = sum(1 for a in sounding if a.raised_at > cutoff)
             self.counters.acks_done += 1
             self._audit(request, bed, after=f"{done} alarm(s) of the bed", detail=where)
-            return AckResult(request.id, True, f"{done} alarm(s) acknowledged by {who}")
-        snapshot = alarms.snapshot
+            untouched = f"; {newer} raised after the request left sounding" if newer else ""
+            return AckResult(request.id, True, f"{done} alarm(s) acknowledged by {who}{untouched}")
         alarm = next(
             (
                 a

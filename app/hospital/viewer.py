@@ -100,7 +100,8 @@ class HospitalViewer:
     - `house`: the HospitalHouse model (`house.snapshot()` for painting); `hub` its StreamHub.
     - `open_bed(key)` / `close_bed(key)`: a bed shown with its waves (renews its `waves/want` lease).
     - `acknowledge(key, alarm_id, alarm_key, user, role) -> str | None`: send an `ack` request to the
-      owning station (alarm_id 0 with key "*" = all of the bed's alarms); the request id, or None if
+      owning station (alarm_id 0 with key "*" = the bed's alarms raised by then: the station leaves
+      sounding any raised after the request's time); the request id, or None if
       the bed is unknown. `ack_outcome(request_id)` / `ack_outcomes()`: the answers.
     - `connected`, `last_error`, `counters`, `targets`, `name`, `settings`.
     """
