@@ -117,6 +117,20 @@ def test_a_restarted_station_run_is_newer_than_the_old_run():
     assert event_order("main/icu:ff:12") == (255, 12) and event_order("garbage") is None
 
 
+def test_a_restarted_station_whose_clock_went_back_still_shows_its_new_alarms():
+    # the new run-id (wall clock at start) is lower than the old one: the run changed, so it applies
+    house = HospitalHouse(clock=Clock())
+    house.on_alarms("main", "icu", "bed01", alarms_msg(900, alarm(17), run="18c0a1b9999"))
+    assert house.on_alarms("main", "icu", "bed01", alarms_msg(1, alarm(1), run="18c0a1b2c3d"))
+    assert [a.alarm_id for a in house.snapshot().alarms.alarms] == [1]
+    assert house.counters.out_of_order == 0
+    # within the new run, an older sequence number still does not overwrite the newer state
+    house.on_alarms("main", "icu", "bed01", alarms_msg(3, alarm(3), run="18c0a1b2c3d"))
+    house.on_alarms("main", "icu", "bed01", alarms_msg(2, alarm(2), run="18c0a1b2c3d"))
+    assert [a.alarm_id for a in house.snapshot().alarms.alarms] == [3]
+    assert house.counters.out_of_order == 1
+
+
 def test_held_back_and_acknowledged_alarms_are_shown_as_the_station_shows_them():
     house = HospitalHouse(clock=Clock())
     acked = AlarmState(

@@ -8,7 +8,8 @@ technical state. Numerics and wave blocks also go into a local `StreamHub` under
 
 Alarms: each `alarms` message carries the bed's complete alarm list after its event, so it replaces the
 bed's alarm state; an event id already applied is dropped (QoS 1 redelivery, backlog replays), and an
-older event of the same run never overwrites a newer state (it still counts as received).
+older event of the same run never overwrites a newer state (it still counts as received); an event of
+another run (the station restarted) replaces the state whatever its run-id says.
 
 A station is lost when its status says "offline" or nothing came from it for `silence_s` (6 s: with the
 once-a-second check, a viewer knows within 10 s); every bed of it then carries a viewer-side technical
@@ -89,8 +90,8 @@ def station_key(site: str, ward: str) -> str:
 
 
 def clock_text(t: float) -> str:
-    """"12:03" in local time; "--:--" for a time no clock can show, because this text is painted on every
-    tick and one bad station time must not stop the page."""
+    """The local clock time, as "12:03"; "--:--" for a time no clock can show, because this text is
+    painted on every tick and one bad station time must not stop the page."""
     try:
         return dt.datetime.fromtimestamp(t).strftime("%H:%M")
     except (ValueError, OverflowError, OSError):
@@ -103,7 +104,7 @@ def lost_text(station: str, since: float) -> str:
 
 
 def event_order(event_id: str) -> tuple[int, int] | None:
-    """(run, seq) of an event id "<site>/<ward>:<run-id hex>:<seq>", comparable within a station; None
+    """(run, seq) of an event id "<site>/<ward>:<run-id hex>:<seq>", seq comparable within one run; None
     when the id does not have that shape (it is then applied in arrival order)."""
     parts = event_id.rsplit(":", 2)
     if len(parts) != 3:
@@ -432,7 +433,15 @@ class HospitalHouse:
                 st.seen.popitem(last=False)
             self.counters.alarm_events += 1
             order = event_order(alarms.id)
-            newer = order is None or b.alarm_order is None or order > b.alarm_order
+            # Sequence numbers are comparable only within one run: a run-id is the station's wall clock
+            # at start, which may have been set back, so a message of another run (a restart) is the
+            # bed's newest state by arrival.
+            newer = (
+                order is None
+                or b.alarm_order is None
+                or order[0] != b.alarm_order[0]
+                or order[1] > b.alarm_order[1]
+            )
             if newer:
                 b.alarm_order = order if order is not None else b.alarm_order
                 b.alarms = tuple(_alarm(key, a) for a in alarms.active)
