@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from PySide6.QtCore import QPoint, Qt
 from wardwatch.app.alarms.model import Priority
 from wardwatch.app.clock import ScaledClock
 from wardwatch.app.hospital.house import STATION_LOST_KEY
@@ -24,6 +25,7 @@ from wardwatch.app.security.access import OK, AccessControl, Actor, AuditEntry
 from wardwatch.app.security.actions import Action
 from wardwatch.app.security.permissions import load_permissions
 from wardwatch.app.station import BedSetup, Station, StationSetup
+from wardwatch.ui.alarm_bar import INFO_W, ROW_H
 from wardwatch.ui.hospital_rapid import RapidResponseView, rows_in_order
 from wardwatch.ui.hospital_window import HospitalWindow
 from wardwatch.ui.main_window import MainWindow
@@ -208,3 +210,22 @@ def test_remote_alarms_sound_through_the_alarm_audio_as_the_sound_setting_says(
     window.frame()
     assert window.sound.player.priority is with_medium_only
     assert len(window.alarm_bar.lines.shown()) == 1  # shown whatever the sound setting
+
+
+def test_why_on_the_alarm_bar_opens_the_bed_of_that_alarm_when_another_station_uses_the_same_id(
+    qtbot, viewer
+):
+    now = time.time()
+    feed(viewer, now)  # cardio/bed02 has alarm 17, high
+    same_id = AlarmState(17, "hr_high", "physiological", "medium", "active", "HR 130 > 120", now - 5, now - 9)
+    event = AlarmEventInfo("raised", 17, "hr_high", "medium", "", "", now - 5)
+    viewer.house.on_alarms("main", "icu", "bed01", BedAlarms("main/icu:1b:1", now - 5, event, (same_id,)))
+    window = window_for(qtbot, viewer, "clinician")
+    lines = window.alarm_bar.lines
+    assert [a.bed for a in lines.shown()] == ["main/cardio/bed02", "main/icu/bed01"]  # high first
+    qtbot.mouseClick(
+        lines, Qt.MouseButton.LeftButton, pos=QPoint(lines.width() - INFO_W // 2, ROW_H + ROW_H // 2)
+    )
+    assert list(window.bed_views) == ["main/icu/bed01"]
+    # acknowledging still names the station's own alarm id
+    assert [a.alarm_id for a in window.snapshot.alarms.alarms] == [17, 17]

@@ -36,6 +36,7 @@ from wardwatch.app.alarms.display import pause_text, tile_alarm
 from wardwatch.app.alarms.model import Alarm, AlarmSnapshot, State
 from wardwatch.app.domain import Bed, LinkState, Patient
 from wardwatch.app.hospital.house import (
+    EMPTY_HOUSE,
     STATION_LOST_KEY,
     HouseSnapshot,
     RemoteBed,
@@ -386,6 +387,9 @@ class HospitalWindow(QMainWindow):
         self._pause_until = 0.0
         self._summary_at = 0.0
         self._labels: tuple[int, dict[str, str]] = (-1, {})
+        # Alarm ids repeat across stations, so the bar is given row ids (1, 2, …) and this maps a row id
+        # back to its alarm: "why" opens that alarm's own bed. Rebuilt only when the house changed.
+        self._bar_rows: tuple[int, AlarmSnapshot, dict[int, Alarm]] = (-1, EMPTY_HOUSE.alarms, {})
         self._fault = QLabel()
         self._fault.setObjectName("fault")
         self._fault.setVisible(False)
@@ -551,7 +555,7 @@ class HospitalWindow(QMainWindow):
     def _show_alarms(self, alarms: AlarmSnapshot, now: float, paused: bool) -> None:
         if self._labels[0] != self.snapshot.version:  # the same mapping while nothing changed: no repaint
             self._labels = (self.snapshot.version, {b.key: b.title for b in self.snapshot.beds})
-        self.alarm_bar.update_state(alarms, self._labels[1], now, self.sound.problem)
+        self.alarm_bar.update_state(self._bar_view(alarms), self._labels[1], now, self.sound.problem)
         audible = without_sound(alarms, self.sound_setting)
         self.sound.show(audible.sounding_priority, paused, audible.escalated)
         lost = [s for s in self.snapshot.stations if s.lost]
@@ -580,8 +584,17 @@ class HospitalWindow(QMainWindow):
         view.raise_()
         return view if isinstance(view, QDialog) else None
 
-    def _open_alarm(self, alarm_id: int) -> None:
-        alarm = next((a for a in self.snapshot.alarms.alarms if a.alarm_id == alarm_id), None)
+    def _bar_view(self, alarms: AlarmSnapshot) -> AlarmSnapshot:
+        """`alarms` with each shown alarm's id replaced by its row id, unique on this viewer."""
+        if self._bar_rows[0] != alarms.version:
+            rows = {i: a for i, a in enumerate(alarms.alarms, start=1)}
+            view = replace(alarms, alarms=tuple(replace(a, alarm_id=i) for i, a in rows.items()))
+            self._bar_rows = (alarms.version, view, rows)
+        return self._bar_rows[1]
+
+    def _open_alarm(self, row_id: int) -> None:
+        """The alarm bar's "why": `row_id` is the row id `_bar_view` gave the alarm, never a station's id."""
+        alarm = self._bar_rows[2].get(row_id)
         if alarm is not None:
             self.open_bed(alarm.bed)
 
