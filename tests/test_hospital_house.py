@@ -259,3 +259,42 @@ def test_a_time_no_clock_can_show_does_not_stop_the_page():
     snap = house.snapshot()
     assert snap.beds[0].station_lost
     assert "--:--" in snap.beds[0].alarms[0].message
+
+
+def test_retained_messages_of_a_dead_station_are_shown_but_are_no_sign_of_life():
+    clock = Clock()
+    house = HospitalHouse(clock=clock)
+    # a new viewer gets the broker's stored copies of a station that died without its will reaching it
+    house.on_status("main", "icu", status(t=T0 - 3600), retained=True)
+    house.on_info("main", "icu", "bed01", info(), retained=True)
+    house.on_alarms("main", "icu", "bed01", alarms_msg(1, alarm(17)), retained=True)
+    assert not house.tick()  # not lost at once: its live heartbeat has a few seconds to come
+    assert house.snapshot().bed("main/icu/bed01").label == "Bed 1"  # type: ignore[union-attr]
+    for _ in range(8):  # the once-a-second check, and retained copies keep arriving (re-subscriptions)
+        clock.t += 1
+        house.on_status("main", "icu", status(t=T0 - 3600), retained=True)
+        house.on_info("main", "icu", "bed01", info(), retained=True)
+        house.tick()
+    snap = house.snapshot()
+    assert snap.stations[0].lost and snap.stations[0].last_heard is None
+    assert any(a.key == STATION_LOST_KEY for a in snap.alarms.for_bed("main/icu/bed01"))
+    # a live message is a sign of life
+    house.on_status("main", "icu", status(t=clock.t))
+    assert not house.snapshot().stations[0].lost
+
+
+def test_an_older_status_never_overrides_a_newer_one_but_the_last_will_always_counts():
+    clock = Clock()
+    house = HospitalHouse(clock=clock)
+    house.on_status("main", "icu", status(t=T0 + 10))
+    house.on_status("main", "icu", status("offline", t=T0 + 20))  # clean stop
+    house.on_status("main", "icu", status("online", t=T0 + 10), retained=True)  # a stale copy, replayed
+    house.on_status("main", "icu", status("online", t=T0 + 15))  # a late redelivery
+    snap = house.snapshot()
+    assert snap.stations[0].state == "offline" and snap.stations[0].lost
+    # back online (a newer time), then dead: the broker sends the will, dated when the station connected
+    clock.t += 30
+    house.on_status("main", "icu", status(t=T0 + 40))
+    assert not house.snapshot().stations[0].lost
+    house.on_status("main", "icu", status("offline", t=T0 + 25))
+    assert house.snapshot().stations[0].lost

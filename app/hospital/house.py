@@ -283,8 +283,10 @@ class _Station:
     state: str = "unknown"
     beds: tuple[str, ...] = ()
     version: str = ""
-    last_heard: float | None = None
+    last_heard: float | None = None  # the newest live message: retained ones may be long stale
     last_t: float | None = None
+    status_t: float | None = None  # the station time of the newest status applied
+    watched_from: float = 0.0  # house clock when first heard of: silence counts from here until live
     lost_since: float | None = None  # set while lost
     lost_acknowledged: tuple[str, float] | None = None  # (user, when) someone silenced the lost alarm
     lost_id: int = 0
@@ -297,7 +299,8 @@ class HospitalHouse:
 
     Public API:
     - `on_info`, `on_numerics`, `on_alarms`, `on_news2`, `on_risk`, `on_technical`, `on_waves`
-      (site, ward, bed, decoded payload) and `on_status` (site, ward, status): apply one message.
+      (site, ward, bed, decoded payload) and `on_status` (site, ward, status): apply one message;
+      `retained=True` for the broker's stored copy (state, but no sign that the station lives).
       `on_alarms` returns False when the event id was already applied.
     - `tick(now=None) -> bool`: find stations gone silent (or back); True if anything changed.
     - `snapshot() -> HouseSnapshot`: immutable, versioned; `snapshot().alarms` is an AlarmSnapshot.
@@ -333,7 +336,7 @@ class HospitalHouse:
         key = station_key(site, ward)
         st = self._stations.get(key)
         if st is None:
-            st = self._stations[key] = _Station(site, ward, name=key)
+            st = self._stations[key] = _Station(site, ward, name=key, watched_from=self.clock())
         return st
 
     def _bed(self, site: str, ward: str, bed: str) -> _Bed:
@@ -347,15 +350,25 @@ class HospitalHouse:
                 st.beds = (*st.beds, bed)
         return b
 
-    def _heard(self, site: str, ward: str, station_t: float | None, bed: _Bed | None = None) -> None:
-        now = self.clock()
+    def _heard(
+        self,
+        site: str,
+        ward: str,
+        station_t: float | None,
+        bed: _Bed | None = None,
+        *,
+        retained: bool = False,
+    ) -> None:
         st = self._station(site, ward)
-        st.last_heard = now
         if station_t is not None:
             st.last_t = station_t if st.last_t is None else max(st.last_t, station_t)
+        self.counters.messages += 1
+        if retained:
+            return  # the broker's stored copy, maybe from a station long dead: no sign of life
+        now = self.clock()
+        st.last_heard = now
         if bed is not None:
             bed.last_heard = now
-        self.counters.messages += 1
         if st.lost_since is not None and st.state != "offline":
             self._found(st)
 
@@ -365,9 +378,16 @@ class HospitalHouse:
         self._changed()
 
     # -- feeding (network thread) -----------------------------------------------------------------------
-    def on_status(self, site: str, ward: str, status: StationStatus) -> None:
+    def on_status(self, site: str, ward: str, status: StationStatus, *, retained: bool = False) -> None:
         with self._lock:
             st = self._station(site, ward)
+            if status.state != "offline" and st.status_t is not None and status.t < st.status_t:
+                # An older status (a retained or replayed copy) never overrides a newer one. "offline" is
+                # always believed: the last will carries the station's time at connect, older than its
+                # heartbeats, and a wrong "offline" errs on the safe side (heard again within 2 s).
+                self._heard(site, ward, status.t, retained=retained)
+                return
+            st.status_t = status.t if st.status_t is None else max(st.status_t, status.t)
             st.name = status.station or st.name
             st.state = status.state
             st.version = status.version
@@ -378,12 +398,12 @@ class HospitalHouse:
             for b in self._beds.values():
                 if (b.site, b.ward) == (site, ward):
                     b.station = st.name
-            self._heard(site, ward, status.t)
+            self._heard(site, ward, status.t, retained=retained)
             if status.state == "offline" and st.lost_since is None:
                 self._lose(st, self.clock())
             self._changed()
 
-    def on_info(self, site: str, ward: str, bed: str, info: BedInfo) -> None:
+    def on_info(self, site: str, ward: str, bed: str, info: BedInfo, *, retained: bool = False) -> None:
         with self._lock:
             b = self._bed(site, ward, bed)
             st = self._station(site, ward)
@@ -393,7 +413,7 @@ class HospitalHouse:
             b.label = info.label or bed
             b.patient = _patient(info.patient)
             b.device = info.device
-            self._heard(site, ward, info.t, b)
+            self._heard(site, ward, info.t, b, retained=retained)
             self._changed()
         if info.device is not None:
             self.hub.set_status(
@@ -401,11 +421,13 @@ class HospitalHouse:
                 DeviceStatus(st.name, "mqtt", LinkState.CONNECTED, f"{info.device} via {st.name}"),
             )
 
-    def on_numerics(self, site: str, ward: str, bed: str, numerics: Numerics) -> None:
+    def on_numerics(
+        self, site: str, ward: str, bed: str, numerics: Numerics, *, retained: bool = False
+    ) -> None:
         key = bed_key(site, ward, bed)
         with self._lock:
             b = self._bed(site, ward, bed)
-            self._heard(site, ward, numerics.t, b)
+            self._heard(site, ward, numerics.t, b, retained=retained)
             self._changed()
         for v in numerics.values:
             try:
@@ -418,7 +440,7 @@ class HospitalHouse:
                 continue  # the retained copy of a value already shown, or a repeat
             self.hub.push_observation(Observation(key, code, v.value, v.unit, v.t, source_label=v.label))
 
-    def on_alarms(self, site: str, ward: str, bed: str, alarms: BedAlarms) -> bool:
+    def on_alarms(self, site: str, ward: str, bed: str, alarms: BedAlarms, *, retained: bool = False) -> bool:
         """Apply the bed's alarm state after one event; False if the event id was already applied."""
         key = bed_key(site, ward, bed)
         with self._lock:
@@ -426,7 +448,7 @@ class HospitalHouse:
             b = self._bed(site, ward, bed)
             if alarms.id in st.seen:
                 self.counters.duplicates += 1
-                self._heard(site, ward, alarms.t, b)
+                self._heard(site, ward, alarms.t, b, retained=retained)
                 return False
             st.seen[alarms.id] = None
             while len(st.seen) > SEEN_IDS_KEPT:
@@ -447,7 +469,7 @@ class HospitalHouse:
                 b.alarms = tuple(_alarm(key, a) for a in alarms.active)
             else:
                 self.counters.out_of_order += 1
-            self._heard(site, ward, alarms.t, b)
+            self._heard(site, ward, alarms.t, b, retained=retained)
             self._changed()
             listeners = list(self._listeners)
         applied = AppliedAlarms(key, alarms.id, alarms.event.action if alarms.event else None, self.clock())
@@ -458,7 +480,7 @@ class HospitalHouse:
                 log.exception("an alarm listener failed")
         return True
 
-    def on_news2(self, site: str, ward: str, bed: str, news2: News2) -> None:
+    def on_news2(self, site: str, ward: str, bed: str, news2: News2, *, retained: bool = False) -> None:
         with self._lock:
             b = self._bed(site, ward, bed)
             old = b.news2
@@ -468,10 +490,10 @@ class HospitalHouse:
                 same = old is not None and _news2_level(old.score) == level
                 since = old.since if same and old.since is not None else news2.t
             b.news2 = RemoteNews2(news2.score, news2.band, news2.complete, news2.detail, news2.t, since)
-            self._heard(site, ward, news2.t, b)
+            self._heard(site, ward, news2.t, b, retained=retained)
             self._changed()
 
-    def on_risk(self, site: str, ward: str, bed: str, risk: Risk) -> None:
+    def on_risk(self, site: str, ward: str, bed: str, risk: Risk, *, retained: bool = False) -> None:
         with self._lock:
             b = self._bed(site, ward, bed)
             old = b.risk
@@ -479,10 +501,12 @@ class HospitalHouse:
             if risk.above:
                 since = old.since if old is not None and old.above and old.since is not None else risk.t
             b.risk = RemoteRisk(risk.risk, risk.threshold, risk.above, risk.factors, risk.t, since)
-            self._heard(site, ward, risk.t, b)
+            self._heard(site, ward, risk.t, b, retained=retained)
             self._changed()
 
-    def on_technical(self, site: str, ward: str, bed: str, technical: Technical) -> None:
+    def on_technical(
+        self, site: str, ward: str, bed: str, technical: Technical, *, retained: bool = False
+    ) -> None:
         key = bed_key(site, ward, bed)
         events: list[TechnicalEvent] = []
         with self._lock:
@@ -503,7 +527,7 @@ class HospitalHouse:
                 events.append(TechnicalEvent(key, kind, False, technical.t))
             b.conditions = now_active
             b.other_conditions = tuple(others)
-            self._heard(site, ward, technical.t, b)
+            self._heard(site, ward, technical.t, b, retained=retained)
             self._changed()
         for event in events:  # the tile shows the bed's technical state from the hub, as a local bed's
             self.hub.push_event(event)
@@ -537,7 +561,8 @@ class HospitalHouse:
         changed = False
         with self._lock:
             for st in self._stations.values():
-                silent = st.last_heard is None or now - st.last_heard > self.silence_s
+                heard = st.last_heard if st.last_heard is not None else st.watched_from
+                silent = now - heard > self.silence_s
                 if st.lost_since is None and (silent or st.state == "offline"):
                     self._lose(st, now)
                     changed = True
