@@ -6,6 +6,7 @@ engine and the audit trail, garbage on the request topics rejected and counted, 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import ssl
@@ -20,7 +21,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mqtt_broker import MOSQUITTO, SECURE_STATIONS, SECURE_VIEWER, Broker
+from mqtt_broker import MOSQUITTO, SECURE_STATIONS, SECURE_VIEWER, Broker, acl_text
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -410,6 +411,55 @@ def test_over_tls_with_a_password_and_the_recommended_acls_a_viewer_sees_the_war
     finally:
         publisher.close()
         viewer.close()
+
+
+def test_alarm_events_the_broker_refuses_are_counted_not_sent_and_raise_the_broker_alarm_once_logged(
+    station, mqtt_broker_secure, audit, tmp_path, caplog
+):
+    broker = mqtt_broker_secure
+    account = SECURE_STATIONS[0]  # its ACL grants its own ward only: this station claims another one
+    config = StationConfig(
+        mqtt_url=broker.url,
+        mqtt_ca_file=broker.ca_file,
+        mqtt_username=account.username,
+        mqtt_site=account.site,
+        mqtt_ward="oncology",
+    )
+    settings = settings_from(config, None, env={PASSWORD_ENV: account.password})
+    assert settings is not None
+    publisher = HospitalPublisher(
+        station, settings, access=AccessControl(load_permissions(), audit.append), status_path=tmp_path / "s"
+    )
+    caplog.set_level(logging.INFO, logger="wardwatch.app.hospital.publisher")
+    publisher.start()
+
+    def broker_condition() -> str | None:
+        found = [c for c in station.hub.conditions(STATION_BED) if c.kind is TechnicalKind.BROKER_DOWN]
+        return found[0].detail if found else None
+
+    try:
+        assert _wait(lambda: publisher.connection.connected, 20), publisher.connection.last_error
+        _low_spo2(station, "bed01")
+        _low_spo2(station, "bed02")
+        assert _wait(lambda: publisher.counters.events_refused >= 2)
+        assert publisher.counters.events_acked == 0
+        assert _wait(lambda: publisher.backlog == 0)  # refused is answered: nothing waits for a PUBACK
+        assert _wait(lambda: broker_condition() is not None)
+        assert broker_condition() == "the broker refuses our alarm events (not authorized: check the ACL)"
+        assert _wait(lambda: publisher.status().refused >= 2)
+        status = publisher.status()
+        assert status.sent == 0 and status.state == "connected"
+        refusals = [r for r in caplog.records if "refused an alarm event" in r.getMessage()]
+        assert len(refusals) == 1 and "Not authorized" in refusals[0].getMessage()
+        # IT fixes the ACL: once the broker takes the ward's alarm state, the alarm ends
+        fixed = (dataclasses.replace(account, ward="oncology"), *SECURE_STATIONS[1:])
+        (broker.folder / "acl").write_text(acl_text(fixed, (SECURE_VIEWER,)))
+        broker.restart()
+        assert _wait(lambda: publisher.connection.connected and broker_condition() is None, 40)
+        assert publisher.counters.events_refused == status.refused
+    finally:
+        publisher.close()
+    assert broker_condition() is None
 
 
 def test_start_services_shares_only_with_a_broker_and_not_as_a_viewer_and_says_why_when_it_cannot(

@@ -1,7 +1,8 @@
 """One MQTT 5 connection to the hospital's broker (paho-mqtt 2.x), shared by the station's publisher and
 the viewer: TLS with a CA file and optional client certificate, user and password, a last will,
 keep-alive, automatic reconnection with back-off, subscriptions restored on every connection, incoming
-messages dispatched to handlers, and the PUBACK of each QoS 1 message reported by its message id.
+messages dispatched to handlers, and the PUBACK of each QoS 1 message reported by its message id and
+whether the broker refused it (a PUBACK with a failure reason code, e.g. "Not authorized" from an ACL).
 
 Threads: paho's network loop runs on its own thread (`loop_start`); every callback given here is called
 on that thread and must be quick (hand the work to a queue). `publish` may be called from any thread.
@@ -60,8 +61,9 @@ Handler = Callable[[Incoming], None]
 class MqttConnection:
     """A reconnecting MQTT 5 client. Create, `subscribe`, `start`; `publish` any time; `stop` at the end.
 
-    `on_connected()` / `on_disconnected(reason)` report each change of the link; `on_published(mid)` each
-    PUBACK (QoS 1) or each sent QoS 0 message. All run on paho's network thread."""
+    `on_connected()` / `on_disconnected(reason)` report each change of the link; `on_published(mid,
+    refused)` each PUBACK (QoS 1) or each sent QoS 0 message, `refused` the broker's reason in words when
+    it did not take the message (None when it did). All run on paho's network thread."""
 
     def __init__(
         self,
@@ -71,7 +73,7 @@ class MqttConnection:
         will: Will | None = None,
         on_connected: Callable[[], None] | None = None,
         on_disconnected: Callable[[str], None] | None = None,
-        on_published: Callable[[int], None] | None = None,
+        on_published: Callable[[int, str | None], None] | None = None,
         session_expiry_s: int = 0,
     ) -> None:
         self.settings = settings
@@ -194,7 +196,7 @@ class MqttConnection:
     def publish(self, topic: str, payload: bytes, qos: int = 0, retain: bool = False) -> int | None:
         """Hand a message to paho; its message id, or None when it was not taken (QoS 0 while not
         connected, or paho's queue full). A QoS 1 message taken while the link is down stays in paho's
-        queue and goes out, in order, after reconnection; `on_published(mid)` reports its PUBACK."""
+        queue and goes out, in order, after reconnection; `on_published(mid, refused)` reports its PUBACK."""
         try:
             info = self._client.publish(topic, payload, qos=qos, retain=retain)
         except (ValueError, RuntimeError) as exc:
@@ -257,7 +259,9 @@ class MqttConnection:
     def _handle_publish(
         self, client: mqtt.Client, userdata: Any, mid: int, reason: ReasonCode, properties: Properties | None
     ) -> None:
-        self._call(self._on_published, mid)
+        # paho reports a PUBACK with a failure code (an ACL's "Not authorized") as published all the same
+        refused = str(reason) if reason is not None and reason.is_failure else None
+        self._call(self._on_published, mid, refused)
 
     def _handle_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         self.received += 1

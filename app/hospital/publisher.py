@@ -9,7 +9,9 @@ No alarm event is lost to a broker outage: each one waits in a bounded backlog u
 raised while the broker is away wait in order and go out after reconnection, behind paho's resend of
 those it had already handed over, followed by every bed's current state (retained), so the broker's
 retained message of a bed is its state after the outage. Numerics are not backlogged: only the latest
-counts. The broker being unreachable is the station's own technical alarm (BROKER_DOWN) until it is back.
+counts. The broker being unreachable is the station's own technical alarm (BROKER_DOWN) until it is back;
+so is a broker that takes the connection but refuses our alarm events (an ACL without this ward), until
+one of them is taken: those refused are counted, never as sent.
 """
 
 from __future__ import annotations
@@ -77,10 +79,12 @@ HEARTBEAT_S = 2.0
 WAVES_EVERY_S = 0.5
 ALARM_SYNC_S = 0.25
 STATUS_FILE_EVERY_S = 2.0
+REFUSED_DETAIL = "the broker refuses our alarm events (not authorized: check the ACL)"
 RESYNC_WAIT_S = 10.0  # after a reconnection, how long the handed-over events may take to be acknowledged
 INBOX_MAX = 1000  # requests waiting for the publisher's thread; beyond, a flood is dropped (and counted)
 NUMERIC_MAX_AGE_S = 3600.0  # a channel without its own freshness limit (risk, glucose)
-WAVE_START_S = 0.5  # a new lease starts with this much of the recent wave
+WAVE_START_S = 0.5
+ALARMS_SUFFIX = "/" + Kind.ALARMS.value  # a new lease starts with this much of the recent wave
 
 
 def _package_version() -> str:
@@ -103,6 +107,7 @@ class PublisherCounters:
     events: int = 0  # alarm events taken from the engine
     events_acked: int = 0  # alarm events the broker acknowledged
     events_dropped: int = 0  # alarm events dropped because the backlog was full
+    events_refused: int = 0  # alarm events the broker answered with a failure (an ACL's "Not authorized")
     not_encoded: int = 0  # payloads that could not be encoded (over the size limit)
     inbox_dropped: int = 0  # requests dropped unread, oversized or a flood (paho's thread counts them)
 
@@ -127,6 +132,7 @@ class PublisherStatus:
     down_since: float | None
     last_error: str | None
     updated: float
+    refused: int = 0  # alarm events the broker refused (should stay 0: its ACL lacks this ward otherwise)
     pid: int = field(default_factory=os.getpid)
 
     def to_json(self) -> dict[str, Any]:
@@ -186,7 +192,7 @@ class HospitalPublisher:
         for topic_filter in request_filters(site, ward):
             self.connection.subscribe(topic_filter, 1, self._inbox_put)
         self._events: queue.SimpleQueue[AlarmEvent] = queue.SimpleQueue()  # the engine's, from start()
-        self._acks: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self._acks: queue.SimpleQueue[tuple[int, str | None]] = queue.SimpleQueue()
         self._inbox: queue.SimpleQueue[Incoming] = queue.SimpleQueue()
         self._inbox_limiter = LogLimiter()  # paho's thread's own
         self._stop = threading.Event()
@@ -197,6 +203,8 @@ class HospitalPublisher:
         self._seen_connects = 0
         self._resync_since: float | None = None
         self._down_alarm = False
+        self._refusing: str | None = None  # why the broker refused an alarms message, until it takes one
+        self._refusal_shown = False
         self._due: dict[str, float] = {}
         self._sent_state: dict[tuple[str, Kind], Any] = {}
         self._news2_at: dict[str, float] = {}
@@ -224,9 +232,9 @@ class HospitalPublisher:
         self.station.alarms.unsubscribe(self._events)
         final = (self._status_topic, self._status_payload("offline"), 1, True)
         self.connection.stop(final)
-        if self._down_alarm:
+        if self._down_alarm or self._refusal_shown:
             self.station.station_condition(TechnicalKind.BROKER_DOWN, False)
-            self._down_alarm = False
+            self._down_alarm = self._refusal_shown = False
         self._write_status(stopped=True)
 
     # -- what others read (any thread) -------------------------------------------------------------------
@@ -241,8 +249,8 @@ class HospitalPublisher:
         return len(self._waiting) + sum(1 for o in list(self._inflight.values()) if o.event)
 
     # -- from other threads: only queues and flags -------------------------------------------------------
-    def _acks_put(self, mid: int) -> None:
-        self._acks.put(mid)
+    def _acks_put(self, mid: int, refused: str | None) -> None:
+        self._acks.put((mid, refused))
 
     def _inbox_put(self, incoming: Incoming) -> None:
         # paho's network thread: keep it quick, and keep a flood from growing memory without bound
@@ -335,12 +343,24 @@ class HospitalPublisher:
     def _drain_acks(self) -> None:
         while True:
             try:
-                mid = self._acks.get_nowait()
+                mid, refused = self._acks.get_nowait()
             except queue.Empty:
                 return
             sent = self._inflight.pop(mid, None)
-            if sent is not None and sent.event:
-                self.counters.events_acked += 1
+            if sent is None:
+                continue
+            if refused is None:
+                self.counters.events_acked += int(sent.event)
+                if self._refusing is not None and sent.topic.endswith(ALARMS_SUFFIX):
+                    self._refusing = None
+                    log.info("MQTT broker takes our alarm events again")
+                continue
+            if sent.event:
+                # resending would be refused again: counted and alarmed on the station, never as sent
+                self.counters.events_refused += 1
+            if sent.topic.endswith(ALARMS_SUFFIX) and self._refusing is None:
+                self._refusing = refused
+                log.error("MQTT broker refused an alarm event (%s): check its ACL for this ward", refused)
 
     def _flush_waiting(self) -> None:
         while self._waiting:
@@ -600,17 +620,28 @@ class HospitalPublisher:
         if connected:
             if self._down_alarm:
                 self._down_alarm = False
+                self._refusal_shown = False
                 self.station.station_condition(TechnicalKind.BROKER_DOWN, False)
                 log.info("MQTT broker reachable again")
+            self._refusal_condition()
             return
         down_since = connection.down_since
         grace = max(3.0, self.settings.keepalive_s)
         if self._down_alarm or down_since is None or time.time() - down_since < grace:
             return
         self._down_alarm = True
+        self._refusal_shown = False  # the outage's detail replaces it; shown again if still refused after
         since = time.strftime("%H:%M", time.localtime(down_since))
         detail = f"MQTT broker unreachable since {since} ({self.settings.url}); alarm events wait for it"
         self.station.station_condition(TechnicalKind.BROKER_DOWN, True, detail)
+
+    def _refusal_condition(self) -> None:
+        refusing = self._refusing is not None
+        if refusing == self._refusal_shown:
+            return
+        self._refusal_shown = refusing
+        detail = REFUSED_DETAIL if refusing else ""
+        self.station.station_condition(TechnicalKind.BROKER_DOWN, refusing, detail)
 
     def _make_status(self, stopped: bool = False) -> PublisherStatus:
         connection = self.connection
@@ -638,6 +669,7 @@ class HospitalPublisher:
             down_since=connection.down_since,
             last_error=connection.last_error,
             updated=time.time(),
+            refused=self.counters.events_refused,
         )
 
     def _write_status(self, stopped: bool = False) -> None:
