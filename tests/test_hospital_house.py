@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from wardwatch.app.alarms.model import Priority, State
 from wardwatch.app.codes import MdcCode
-from wardwatch.app.domain import TechnicalKind
+from wardwatch.app.domain import LinkState, TechnicalKind
 from wardwatch.app.hospital.house import (
     STATION_LOST_KEY,
     HospitalHouse,
@@ -298,3 +298,16 @@ def test_an_older_status_never_overrides_a_newer_one_but_the_last_will_always_co
     assert not house.snapshot().stations[0].lost
     house.on_status("main", "icu", status("offline", t=T0 + 25))
     assert house.snapshot().stations[0].lost
+
+
+def test_a_lost_bedside_link_reaches_the_hub_as_the_tiles_link_state():
+    house = HospitalHouse(clock=Clock())
+    house.on_info("main", "icu", "bed01", info())
+    assert house.hub.streams("main/icu/bed01").status.state is LinkState.CONNECTED  # type: ignore[union-attr]
+    house.on_technical("main", "icu", "bed01", Technical(T0, "lost", ()))
+    assert house.hub.streams("main/icu/bed01").status.state is LinkState.DISCONNECTED  # type: ignore[union-attr]
+    assert house.snapshot().bed("main/icu/bed01").link_state is LinkState.DISCONNECTED  # type: ignore[union-attr]
+    house.on_info("main", "icu", "bed01", info())  # a later info does not hide the lost link
+    assert house.hub.streams("main/icu/bed01").status.state is LinkState.DISCONNECTED  # type: ignore[union-attr]
+    house.on_technical("main", "icu", "bed01", Technical(T0 + 1, "connected", ()))
+    assert house.hub.streams("main/icu/bed01").status.state is LinkState.CONNECTED  # type: ignore[union-attr]

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from wardwatch.app.alarms.model import Priority
 from wardwatch.app.clock import ScaledClock
+from wardwatch.app.domain import LinkState
 from wardwatch.app.hospital.house import STATION_LOST_KEY
 from wardwatch.app.hospital.payloads import (
     AlarmEventInfo,
@@ -18,6 +19,7 @@ from wardwatch.app.hospital.payloads import (
     News2,
     PatientInfo,
     StationStatus,
+    Technical,
 )
 from wardwatch.app.hospital.settings import MqttSettings, ViewTarget, parse_url
 from wardwatch.app.hospital.viewer import SERVICE_NAME, HospitalViewer
@@ -229,3 +231,14 @@ def test_why_on_the_alarm_bar_opens_the_bed_of_that_alarm_when_another_station_u
     assert list(window.bed_views) == ["main/icu/bed01"]
     # acknowledging still names the station's own alarm id
     assert [a.alarm_id for a in window.snapshot.alarms.alarms] == [17, 17]
+
+
+def test_a_remote_tile_shows_a_lost_bedside_link_while_its_station_is_heard(qtbot, viewer):
+    now = time.time()
+    feed(viewer, now)
+    viewer.house.on_technical("main", "icu", "bed01", Technical(now, "lost", ()))
+    window = window_for(qtbot, viewer, "clinician")
+    tile = window.page.tiles["main/icu/bed01"]
+    assert tile.summary.link_text == "ICU North · bedside link lost"
+    assert tile.summary.link_state is LinkState.DISCONNECTED
+    assert window.page.tiles["main/icu/bed02"].summary.link_state is LinkState.CONNECTED

@@ -79,6 +79,11 @@ def link_badge(bed: RemoteBed, station: RemoteStation | None, now: float) -> tup
     age = None if heard is None else max(0.0, now - heard)
     if bed.station_lost:
         return f"{bed.station} · no data {age_text(age)}", LinkState.DISCONNECTED
+    device = bed.link_state
+    if device is not None and device is not LinkState.CONNECTED:
+        # the station is heard, but its bedside device is not: say so, as the station's own tile does
+        words = "lost" if device is LinkState.DISCONNECTED else device.value
+        return f"{bed.station} · bedside link {words}", device
     state = LinkState.CONNECTED if age is not None and age <= LINK_FRESH_S else LinkState.STARTING
     return f"{bed.station} · link {age_text(age)}", state
 

@@ -69,7 +69,7 @@ STATION_LOST_KEY = f"technical:{TechnicalKind.STATION_LOST.value}"
 STATION_LOST_PRIORITY = Priority.MEDIUM  # as the station's own "disconnected" technical alarm
 NEWS2_URGENT = 7  # NEWS2 high band: an urgent clinical response
 NEWS2_RESPONSE = 5  # NEWS2 medium band: an urgent ward-based response
-KIND_TO_STATE = {
+KIND_TO_STATE = {  # the `link` word of a technical message; any other word is an unknown link
     "connected": LinkState.CONNECTED,
     "starting": LinkState.STARTING,
     "disconnected": LinkState.DISCONNECTED,
@@ -186,6 +186,12 @@ class RemoteBed:
     conditions: tuple[str, ...]  # active technical conditions, in words
     last_heard: float | None  # house clock of the newest message about this bed
     station_lost: bool
+
+    @property
+    def link_state(self) -> LinkState | None:
+        """The bedside device link as a LinkState; None when the station has not said (or said a word this
+        viewer does not know)."""
+        return KIND_TO_STATE.get(self.link) if self.link is not None else None
 
     @property
     def title(self) -> str:
@@ -416,10 +422,7 @@ class HospitalHouse:
             self._heard(site, ward, info.t, b, retained=retained)
             self._changed()
         if info.device is not None:
-            self.hub.set_status(
-                bed_key(site, ward, bed),
-                DeviceStatus(st.name, "mqtt", LinkState.CONNECTED, f"{info.device} via {st.name}"),
-            )
+            self._set_link(b, st.name)
 
     def on_numerics(
         self, site: str, ward: str, bed: str, numerics: Numerics, *, retained: bool = False
@@ -512,6 +515,7 @@ class HospitalHouse:
         with self._lock:
             b = self._bed(site, ward, bed)
             b.link = technical.link
+            station = self._station(site, ward).name
             now_active: dict[TechnicalKind, str] = {}
             others: list[str] = []
             for c in technical.conditions:
@@ -529,8 +533,19 @@ class HospitalHouse:
             b.other_conditions = tuple(others)
             self._heard(site, ward, technical.t, b, retained=retained)
             self._changed()
+        if technical.link is not None:
+            self._set_link(b, station)
         for event in events:  # the tile shows the bed's technical state from the hub, as a local bed's
             self.hub.push_event(event)
+
+    def _set_link(self, b: _Bed, station: str) -> None:
+        """The bed's device link into the hub, as the station's own tile has it: a lost bedside link shows
+        on the remote tile too. Info alone (no technical message yet) means a device is there."""
+        state = KIND_TO_STATE.get(b.link or "", LinkState.CONNECTED)
+        device = b.device or "device"
+        self.hub.set_status(
+            bed_key(b.site, b.ward, b.bed), DeviceStatus(station, "mqtt", state, f"{device} via {station}")
+        )
 
     def on_waves(self, site: str, ward: str, bed: str, waves: Waves) -> None:
         key = bed_key(site, ward, bed)
