@@ -145,6 +145,19 @@ def test_a_viewer_sees_the_retained_beds_and_alarm_state_of_a_station_at_once(mq
             viewer.close()
 
 
+def test_a_station_known_only_from_retained_messages_is_never_heard_alive_and_is_lost(mqtt_broker):
+    with plain_client(mqtt_broker) as station:
+        publish_station(station, "main", "icu", "ICU North")
+    # the station is gone (a clean disconnect: no will), its retained state stays on the broker
+    viewer = make_viewer(mqtt_broker, "main", "icu")
+    try:
+        wait_for(lambda: len(viewer.house.snapshot().beds) == 2)
+        lost = wait_for(lambda: (s := viewer.house.snapshot().stations) and s[0].lost and s[0])
+        assert lost.last_heard is None  # type: ignore[union-attr]
+    finally:
+        viewer.close()
+
+
 def test_an_acknowledgement_reaches_the_owning_station_and_its_answer_comes_back(mqtt_broker):
     requests: queue.Queue[tuple[str, bytes]] = queue.Queue()
     with plain_client(mqtt_broker) as station:

@@ -299,31 +299,34 @@ class HospitalViewer:
         if topic.kind in (Kind.ACK, Kind.WAVES_WANT) or not message.payload:
             return  # requests of viewers (ours or others'), or a retained message being cleared
         try:
-            self._apply(topic.site, topic.ward, topic.bed, topic.kind, message.payload)
+            self._apply(topic.site, topic.ward, topic.bed, topic.kind, message.payload, message.retain)
         except (PayloadError, ValueError) as exc:  # PayloadError is the expected one; never let one through
             self._reject(message.topic, str(exc) or type(exc).__name__)
 
-    def _apply(self, site: str, ward: str, bed: str | None, kind: Kind, payload: bytes) -> None:
+    def _apply(
+        self, site: str, ward: str, bed: str | None, kind: Kind, payload: bytes, retained: bool
+    ) -> None:
+        # the broker's stored copy (retained) is state, but no sign that the station still lives
         house = self.house
         if kind is Kind.STATUS:
-            house.on_status(site, ward, decode_as(payload, StationStatus))
+            house.on_status(site, ward, decode_as(payload, StationStatus), retained=retained)
             return
         if bed is None:
             return
         if kind is Kind.WAVES:
             house.on_waves(site, ward, bed, decode_waves(payload))
         elif kind is Kind.INFO:
-            house.on_info(site, ward, bed, decode_as(payload, BedInfo))
+            house.on_info(site, ward, bed, decode_as(payload, BedInfo), retained=retained)
         elif kind is Kind.NUMERICS:
-            house.on_numerics(site, ward, bed, decode_as(payload, Numerics))
+            house.on_numerics(site, ward, bed, decode_as(payload, Numerics), retained=retained)
         elif kind is Kind.ALARMS:
-            house.on_alarms(site, ward, bed, decode_as(payload, BedAlarms))
+            house.on_alarms(site, ward, bed, decode_as(payload, BedAlarms), retained=retained)
         elif kind is Kind.NEWS2:
-            house.on_news2(site, ward, bed, decode_as(payload, News2))
+            house.on_news2(site, ward, bed, decode_as(payload, News2), retained=retained)
         elif kind is Kind.RISK:
-            house.on_risk(site, ward, bed, decode_as(payload, Risk))
+            house.on_risk(site, ward, bed, decode_as(payload, Risk), retained=retained)
         elif kind is Kind.TECHNICAL:
-            house.on_technical(site, ward, bed, decode_as(payload, Technical))
+            house.on_technical(site, ward, bed, decode_as(payload, Technical), retained=retained)
         elif kind is Kind.ACK_RESULT:
             result = decode_as(payload, AckResult)
             self._answer(result.request, result.ok, result.detail)
