@@ -128,7 +128,8 @@ def _print_status(data: dict[str, Any], live: bool, out: Any) -> None:
         print(f"connected since {age_text(data['connected_since'], now)}", file=out)
     print(
         f"alarm events: backlog {data.get('backlog', 0)}, sent {data.get('sent', 0)},"
-        f" dropped {data.get('dropped', 0)}; messages published {data.get('published', 0)}",
+        f" dropped {data.get('dropped', 0)}, refused by the broker {data.get('refused', 0)};"
+        f" messages published {data.get('published', 0)}",
         file=out,
     )
     print(
