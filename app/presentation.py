@@ -91,8 +91,13 @@ def freshness(obs: Observation | None, now: float) -> Freshness:
     return Freshness.CURRENT
 
 
-def _clock_text(t: float) -> str:
-    return dt.datetime.fromtimestamp(t).strftime("%H:%M")
+def minute_clock_text(t: float) -> str:
+    """The local clock time, as "12:03"; "--:--" for a time no clock can show (a remote station's), because
+    this text is painted on every tick and one bad time must not stop the page."""
+    try:
+        return dt.datetime.fromtimestamp(t).strftime("%H:%M")
+    except (ValueError, OverflowError, OSError):
+        return "--:--"
 
 
 def numeric_view(obs: Observation | None, code: MdcCode, now: float, label: str | None = None) -> NumericView:
@@ -102,7 +107,7 @@ def numeric_view(obs: Observation | None, code: MdcCode, now: float, label: str 
         text = _format(obs.value, code)
     else:
         text = NOT_MEASURED if state is Freshness.ABSENT else NO_VALUE
-    time_text = _clock_text(obs.time) if obs is not None and state is Freshness.STALE else ""
+    time_text = minute_clock_text(obs.time) if obs is not None and state is Freshness.STALE else ""
     return NumericView(label or ci.label, ci.unit_label, text, ci.colour, state, time_text, code)
 
 
@@ -125,7 +130,7 @@ def _pressure_view(
             text += f" ({mean_obs.value:.0f})"
     else:
         text = NO_VALUE
-    time_text = _clock_text(sys_obs.time) if always_time or state is Freshness.STALE else ""
+    time_text = minute_clock_text(sys_obs.time) if always_time or state is Freshness.STALE else ""
     return NumericView(label, ci.unit_label, text, ci.colour, state, time_text, codes[0])
 
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from wardwatch.app.config import load_config, resolve_data_dir
 from wardwatch.app.domain import TechnicalKind
-from wardwatch.app.status_files import age_text, pid_alive
+from wardwatch.app.status_files import age_text, read_status_file, written_by_live_station
 
 if TYPE_CHECKING:
     from wardwatch.app.extensions import CommandGroups, Service, ServiceContext
@@ -146,24 +146,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     config = load_config(args.config).config
     data_dir = args.data_dir or resolve_data_dir(config)
-    path = data_dir / STATUS_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = None
-    if not isinstance(data, dict):
+    data = read_status_file(data_dir / STATUS_FILE)
+    if data is None:
         print(
             f"wardwatch: no MQTT status in {data_dir} (no station has shared its beds from there)",
             file=sys.stderr,
         )
         return 1
-    updated = data.get("updated", 0)
-    live = (
-        isinstance(updated, int | float)
-        and time.time() - updated < STALE_AFTER_S
-        and data.get("state") != "stopped"
-        and pid_alive(data.get("pid"))
-    )
+    live = data.get("state") != "stopped" and written_by_live_station(data, STALE_AFTER_S)
     if args.json:
         print(json.dumps({**data, "running": live}))
     else:

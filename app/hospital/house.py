@@ -20,7 +20,6 @@ Thread-safe: one lock around the state; readers get immutable snapshots.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 import time
@@ -60,6 +59,7 @@ from wardwatch.app.hospital.payloads import (
 )
 from wardwatch.app.hospital.waves_codec import Waves
 from wardwatch.app.hub import StreamHub
+from wardwatch.app.presentation import minute_clock_text
 
 log = logging.getLogger(__name__)
 
@@ -89,18 +89,9 @@ def station_key(site: str, ward: str) -> str:
     return f"{site}/{ward}"
 
 
-def clock_text(t: float) -> str:
-    """The local clock time, as "12:03"; "--:--" for a time no clock can show, because this text is
-    painted on every tick and one bad station time must not stop the page."""
-    try:
-        return dt.datetime.fromtimestamp(t).strftime("%H:%M")
-    except (ValueError, OverflowError, OSError):
-        return "--:--"
-
-
 def lost_text(station: str, since: float) -> str:
     """The viewer-side technical alarm's words: "No data from station ICU since 12:03"."""
-    return f"{TECHNICAL_TEXT[TechnicalKind.STATION_LOST]} {station} since {clock_text(since)}"
+    return f"{TECHNICAL_TEXT[TechnicalKind.STATION_LOST]} {station} since {minute_clock_text(since)}"
 
 
 def event_order(event_id: str) -> tuple[int, int] | None:
@@ -568,7 +559,7 @@ class HospitalHouse:
         st.lost_acknowledged = None
         self._lost_ids += 1
         st.lost_id = -self._lost_ids  # viewer-side alarms: negative ids never meet a station's
-        log.warning("no data from station %s since %s", st.name, clock_text(st.lost_since))
+        log.warning("no data from station %s since %s", st.name, minute_clock_text(st.lost_since))
 
     def tick(self, now: float | None = None) -> bool:
         """Mark stations silent for `silence_s` as lost; True if any station changed."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import logging
 import os
 import queue
@@ -60,6 +59,7 @@ from wardwatch.app.hospital.requests import LogLimiter, RequestHandler
 from wardwatch.app.hospital.settings import MqttSettings
 from wardwatch.app.hospital.topics import Kind, bed_topic, parse_topic, request_filters, status_topic
 from wardwatch.app.hospital.waves_codec import WavesError, encode_waves, split_runs
+from wardwatch.app.status_files import write_status_file
 
 if TYPE_CHECKING:
     from wardwatch.app.security.access import AccessControl
@@ -673,14 +673,8 @@ class HospitalPublisher:
         )
 
     def _write_status(self, stopped: bool = False) -> None:
-        if self._status_path is None:
-            return
-        try:
-            tmp = self._status_path.with_name(self._status_path.name + ".tmp")
-            tmp.write_text(json.dumps(self._make_status(stopped).to_json(), indent=1), encoding="utf-8")
-            tmp.replace(self._status_path)
-        except OSError as exc:
-            log.warning("MQTT status file not written: %s", exc.strerror or exc)
+        if self._status_path is not None:
+            write_status_file(self._status_path, self._make_status(stopped).to_json(), "MQTT")
 
 
 def _alarm_state(alarm: Alarm) -> AlarmState:

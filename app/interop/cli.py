@@ -21,7 +21,7 @@ from typing import Any
 from wardwatch.app.config import default_config_path, load_config, resolve_data_dir
 from wardwatch.app.domain import TechnicalKind
 from wardwatch.app.extensions import CommandGroups, Service, ServiceContext
-from wardwatch.app.status_files import age_text, pid_alive
+from wardwatch.app.status_files import age_text, read_status_file, written_by_live_station
 
 log = logging.getLogger(__name__)
 
@@ -162,17 +162,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     config = load_config(args.config).config
     data_dir = args.data_dir or resolve_data_dir(config)
-    path = data_dir / STATUS_FILE
-    data: dict[str, Any] | None = None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        data = None
-    live = (
-        data is not None
-        and time.time() - float(data.get("updated", 0)) < STALE_AFTER_S
-        and pid_alive(data.get("pid"))
-    )
+    data = read_status_file(data_dir / STATUS_FILE)
+    live = data is not None and written_by_live_station(data, STALE_AFTER_S)
     if not live:
         try:
             data = _from_record(data_dir, args.key_file)

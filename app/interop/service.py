@@ -9,7 +9,6 @@ settings, re-queue refused messages) are handed to the producer thread and carri
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import queue
@@ -30,6 +29,7 @@ from wardwatch.app.interop.reports import SENT_ACTIONS, AlarmReport, BedReport, 
 from wardwatch.app.interop.settings import InteropSettings, save_settings, split_host_port
 from wardwatch.app.interop.vocabulary import reported
 from wardwatch.app.station import Station, WardChange
+from wardwatch.app.status_files import write_status_file
 from wardwatch.storage.interop_queue import OutboxMessage, OutboxQueue
 
 log = logging.getLogger(__name__)
@@ -392,14 +392,8 @@ class InteropService:
             log.warning("interface alarm %s: %s", "on" if active else "off", detail)
 
     def _write_status(self) -> None:
-        if self._status_path is None:
-            return
-        try:
-            tmp = self._status_path.with_name(self._status_path.name + ".tmp")
-            tmp.write_text(json.dumps(self.status().to_json(), indent=1), encoding="utf-8")
-            tmp.replace(self._status_path)
-        except OSError as exc:
-            log.warning("interop status file not written: %s", exc.strerror or exc)
+        if self._status_path is not None:
+            write_status_file(self._status_path, self.status().to_json(), "interop")
 
 
 def _down_text(status: LinkStatus) -> str:
