@@ -11,7 +11,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from wardwatch.app.hospital.bench import accepts_connections, free_port
 
 MOSQUITTO = Path("/usr/sbin/mosquitto")
 MOSQUITTO_PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"
@@ -78,12 +78,6 @@ def viewer_acl(account: ViewerAccount) -> str:
 
 def acl_text(stations: tuple[StationAccount, ...], viewers: tuple[ViewerAccount, ...]) -> str:
     return "\n".join([station_acl(s) for s in stations] + [viewer_acl(v) for v in viewers])
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -203,7 +197,7 @@ class Broker:
             )
         deadline = time.monotonic() + timeout
         ports = [self.port] + ([self.tls_port] if self.tls else [])
-        while not all(_accepts(p) for p in ports):
+        while not all(accepts_connections(p) for p in ports):
             if self._process.poll() is not None:
                 err = (self.folder / "mosquitto.stderr").read_text(errors="replace")
                 raise RuntimeError(f"mosquitto exited at start: {err}\n{self.log_text()}")
@@ -243,14 +237,6 @@ class Broker:
 
     def log_text(self) -> str:
         return self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -58,10 +58,20 @@ class BenchError(RuntimeError):
 
 
 # -- a private broker --------------------------------------------------------------------------------------
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nobody listens on now (for a private broker; the tests' brokers use it too)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def accepts_connections(port: int) -> bool:
+    """Whether something listens on this loopback port yet (a broker started has bound it)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
@@ -70,7 +80,7 @@ def loopback_broker(timeout: float = 15.0) -> Iterator[str]:
     if not Path(MOSQUITTO).exists():
         raise BenchError(f"{MOSQUITTO} not found: install Debian's mosquitto (apt-get install mosquitto)")
     folder = Path(tempfile.mkdtemp(prefix="wardwatch-bench-mqtt-"))
-    port = _free_port()
+    port = free_port()
     config = folder / "mosquitto.conf"
     lines = [f"listener {port} 127.0.0.1", "allow_anonymous true", "max_queued_messages 100000"]
     if os.getuid() == 0:  # as root mosquitto would switch to its own user
@@ -83,7 +93,7 @@ def loopback_broker(timeout: float = 15.0) -> Iterator[str]:
     try:
         deadline = time.monotonic() + timeout
         while True:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            if accepts_connections(port):
                 break
             if process.poll() is not None or time.monotonic() > deadline:
                 raise BenchError(
