@@ -472,9 +472,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
         )
     limit = result["publishing_limit"]
     approx = " (extrapolated)" if limit["estimate_extrapolated"] else ""
+    estimate = limit["estimated_beds_at_limit"]
+    at_limit = f"about {estimate} at the limit{approx}" if estimate is not None else "the limit not estimated"
     print(
         f"beds under {CPU_LIMIT_PERCENT:.0f} % of a core: {limit['largest_measured_under_limit']} measured, "
-        f"about {limit['estimated_beds_at_limit']} at the limit{approx}"
+        + at_limit
     )
     lat = result["alarm_latency"]
     print(
