@@ -13,9 +13,10 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from wardwatch.app.hospital.bench import accepts_connections, free_port
@@ -78,6 +79,22 @@ def viewer_acl(account: ViewerAccount) -> str:
 
 def acl_text(stations: tuple[StationAccount, ...], viewers: tuple[ViewerAccount, ...]) -> str:
     return "\n".join([station_acl(s) for s in stations] + [viewer_acl(v) for v in viewers])
+
+
+T = TypeVar("T")
+
+
+def poll_until(condition: Callable[[], T | None], timeout: float, every_s: float = 0.05) -> T | None:
+    """What `condition()` gave as soon as it is truthy, or None after `timeout` seconds: the hospital
+    tests wait for things crossing a real broker (timeouts generous: CI has two slow cores)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(every_s)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import TypeVar
 
 import paho.mqtt.client as mqtt
 import pytest
-from mqtt_broker import SECURE_SITE, SECURE_STATIONS, SECURE_VIEWER, Broker, StationAccount
+from mqtt_broker import SECURE_SITE, SECURE_STATIONS, SECURE_VIEWER, Broker, StationAccount, poll_until
 from paho.mqtt.enums import CallbackAPIVersion
 from wardwatch.app.clock import ScaledClock
 from wardwatch.app.domain import TechnicalEvent, TechnicalKind
@@ -44,14 +44,10 @@ pytestmark = pytest.mark.timeout(180)
 def wait_for(condition: Callable[[], T | None], timeout: float, what: str | Callable[[], str]) -> T:
     """Poll until `condition()` gives something truthy (generous timeouts: CI has two slow cores);
     `what` may be a function, to say how things stood when the wait gave up."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what() if callable(what) else what}")
-        time.sleep(0.1)
+    value = poll_until(condition, timeout, every_s=0.1)
+    if value is None:
+        pytest.fail(f"timed out after {timeout} s waiting for {what() if callable(what) else what}")
+    return value
 
 
 # -- stations as a user runs them ---------------------------------------------------------------------

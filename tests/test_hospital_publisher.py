@@ -21,7 +21,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mqtt_broker import MOSQUITTO, SECURE_STATIONS, SECURE_VIEWER, Broker, acl_text
+from mqtt_broker import MOSQUITTO, SECURE_STATIONS, SECURE_VIEWER, Broker, acl_text, poll_until
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -57,12 +57,7 @@ PREFIX = f"wardwatch/{SITE}/{WARD}"
 
 
 def _wait(condition: Callable[[], object], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+    return poll_until(condition, timeout) is not None
 
 
 class Viewer:

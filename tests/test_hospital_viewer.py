@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 import paho.mqtt.client as mqtt
-from mqtt_broker import SECURE_SITE, SECURE_STATIONS, SECURE_VIEWER, Broker
+from mqtt_broker import SECURE_SITE, SECURE_STATIONS, SECURE_VIEWER, Broker, poll_until
 from paho.mqtt.enums import CallbackAPIVersion
 from wardwatch.app.alarms.model import Priority
 from wardwatch.app.clock import ScaledClock
@@ -47,13 +47,10 @@ WAIT_S = 20.0  # generous: a loaded CI machine
 
 
 def wait_for(condition: Callable[[], object], timeout: float = WAIT_S) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
+    value = poll_until(condition, timeout)
+    if value is None:
+        raise AssertionError("timed out waiting")
+    return value
 
 
 @contextmanager
