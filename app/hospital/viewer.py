@@ -40,6 +40,7 @@ from wardwatch.app.hospital.payloads import (
     decode_as,
     encode,
 )
+from wardwatch.app.hospital.requests import LogLimiter
 from wardwatch.app.hospital.settings import MqttSettings, SettingsError, ViewTarget, settings_from
 from wardwatch.app.hospital.topics import ALL_WARDS, Kind, bed_topic, parse_topic, ward_filter
 from wardwatch.app.hospital.waves_codec import decode_waves
@@ -62,8 +63,6 @@ LEASE_AHEAD_S = 15.0  # each lease runs this far ahead: three renewals may be lo
 TICK_S = 1.0  # how often silent stations are looked for (lost within SILENCE_S + TICK_S)
 ACK_TIMEOUT_S = 15.0  # no answer by then: the person is told the station did not answer
 RESULTS_KEPT = 256
-LOG_BURST = 20  # rejection lines per minute; beyond, only counted
-LOG_WINDOW_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +132,7 @@ class HospitalViewer:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._log_window = (0.0, 0)
+        self._log_limiter = LogLimiter()  # a flood of garbage must not fill the log
         # paho is loaded only here: every `wardwatch` command imports this module as a feature hook
         from wardwatch.app.hospital.connection import MqttConnection
 
@@ -278,15 +277,8 @@ class HospitalViewer:
     def _reject(self, topic: str, reason: str) -> None:
         self.counters.rejected += 1
         self.house.counters.rejected += 1
-        start, lines = self._log_window
-        now = time.monotonic()
-        if now - start > LOG_WINDOW_S:
-            start, lines = now, 0
-        if lines < LOG_BURST:
-            log.warning(
-                "rejected MQTT message on %s: %s", topic, reason
-            )  # the topic names a bed, not a patient
-        self._log_window = (start, lines + 1)
+        if self._log_limiter.allow():
+            log.warning("rejected MQTT message on %s: %s", topic, reason)  # names a bed, no patient
 
     def _on_message(self, message: Incoming) -> None:
         self.counters.received += 1
