@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from wardwatch.app.alarms.early_warning import score_pulse, score_rr, score_sbp, score_spo2, score_temp
 from wardwatch.app.deterioration import news2_vector
-from wardwatch.app.deterioration.features import compute_features, patient_starts
+from wardwatch.app.deterioration.features import STAY_HORIZON_H, compute_features, patient_starts
 from wardwatch.app.deterioration.model import load_model
 from wardwatch.app.deterioration.table import read_table
 
@@ -91,3 +91,50 @@ def test_column_news2_scores_as_the_chart_value_by_value(vector, scalar, values)
 def test_column_news2_scores_a_missing_value_zero():
     nan = np.array([np.nan])
     assert news2_vector.news2_vitals(hr=nan, spo2=nan, temp=nan, sbp=nan, resp=nan).tolist() == [0]
+
+
+def repeating_stay(hours: int) -> dict[str, np.ndarray]:
+    """A patient whose every 12 hours are alike (vitals swinging within the half-day, a laboratory panel
+    at its start), with one lactate on the second hour and none after."""
+    t = np.arange(hours, dtype=np.float64)
+    phase = t % 12
+    nan = np.full(hours, np.nan)
+    panel = np.where(phase == 0, 1.0, np.nan)
+    return {
+        "ICULOS": t + 1,
+        "Age": np.full(hours, 67.0),
+        "Gender": np.full(hours, 1.0),
+        "HR": 80 + 2 * phase,
+        "O2Sat": 97 - (phase % 3),
+        "Temp": np.where(phase % 4 == 0, 37.0 + 0.05 * phase, np.nan),
+        "SBP": 120 - phase,
+        "MAP": 85 - phase / 2,
+        "DBP": 70 - phase / 3,
+        "Resp": 16 + (phase % 5),
+        "EtCO2": nan,
+        "WBC": 9.0 * panel,
+        "Creatinine": 1.1 * panel,
+        "Platelets": 210.0 * panel,
+        "Lactate": np.where(t == 1, 2.1, np.nan),
+    }
+
+
+def test_a_stay_reads_the_same_on_every_day_past_the_horizon():
+    # In set A only septic patients are recorded past 59 h, so a model that could read the stay's length
+    # would raise every long stay's risk; past STAY_HORIZON_H a stay that repeats itself must look alike.
+    hours = 132
+    features = compute_features(repeating_stay(hours), np.zeros(hours, dtype=np.int64))
+    later = [h for h in range(hours) if h >= STAY_HORIZON_H + 12 and h % 12 == 11]  # whole half-days behind
+    assert len(later) >= 6
+    for h in later[1:]:
+        np.testing.assert_allclose(features.matrix[h], features.matrix[later[0]], rtol=1e-6, equal_nan=True)
+
+
+def test_hours_on_the_unit_and_since_a_measurement_stop_counting_at_the_horizon():
+    hours = 100
+    features = compute_features(repeating_stay(hours), np.zeros(hours, dtype=np.int64))
+    row = dict(zip(features.names, features.matrix[-1], strict=True))
+    assert row["ICULOS"] == STAY_HORIZON_H
+    assert row["Lactate_hours_since"] == STAY_HORIZON_H
+    assert row[f"Lactate_count{STAY_HORIZON_H}"] == 0
+    assert row["Lactate"] == pytest.approx(2.1)  # the value itself is still carried forward

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from wardwatch.app.alarms.early_warning import Consciousness, score_news2
 from wardwatch.app.alarms.engine import AlarmEngine
@@ -39,17 +40,23 @@ def push_minute(hub: StreamHub, patient: SimulatedPatient, t: float, now: float)
             hub.push_observation(Observation(BED, reading.code, reading.value, reading.unit, now))
 
 
-def stable_bed_fed(minutes: int) -> tuple[RiskService, FixedClock]:
-    """A stable simulated bed's first `minutes`, minute by minute, through the real service."""
+def stable_bed_fed(
+    minutes: int, scenario: str = "stable", each_hour: list[BedRisk] | None = None
+) -> tuple[RiskService, FixedClock]:
+    """A stable simulated bed's first `minutes`, minute by minute, through the real service (`each_hour`
+    collects the risk at the end of every hour)."""
     hub = StreamHub()
     hub.add_bed(BED)
     clock = FixedClock(T0)
     service = RiskService(hub, clock, lambda: [BED], load_model())
-    patient = SimulatedPatient("stable", seed=1, bed_index=1)
+    patient = SimulatedPatient(scenario, seed=1, bed_index=1)
     for minute in range(minutes):
         clock.t = T0 + minute * 60.0
         push_minute(hub, patient, minute * 60.0, clock.t)
         service.step(clock.t)
+        risk = service.latest(BED)
+        if each_hour is not None and minute % 60 == 59 and risk is not None:
+            each_hour.append(risk)
     return service, clock
 
 
@@ -140,6 +147,19 @@ def test_a_stable_bed_raises_no_advisory():
     assert service(BED, clock.t) == []
 
 
+@pytest.mark.parametrize("scenario", ["stable", "restless"])
+def test_an_ordinary_patients_risk_does_not_climb_with_the_days_on_the_unit(scenario):
+    # set A records nobody free of sepsis past 59 h; a model reading the stay's length raised every
+    # ordinary patient's risk fivefold on the third day and the restless one's advisory for good
+    hourly: list[BedRisk] = []
+    stable_bed_fed(4 * 24 * 60, scenario, hourly)
+    assert len(hourly) >= 90
+    assert not any(r.alert for r in hourly)
+    second_day = np.mean([r.risk for r in hourly[24:48]])
+    fourth_day = np.mean([r.risk for r in hourly[72:96]])
+    assert fourth_day <= 1.25 * second_day
+
+
 def test_discharge_forgets_the_beds_hours():
     service, _clock = stable_bed_fed(90)
     assert service.latest(BED) is not None
@@ -172,7 +192,6 @@ def test_on_demand_the_risk_includes_the_hour_under_way():
 
 
 def test_a_restarted_station_rebuilds_the_last_hours_from_the_recorded_trends():
-    import numpy as np
     from wardwatch.storage.reader import Series
 
     times = T0 - 3 * 3600.0 + np.arange(0.0, 3 * 3600.0, 1.0)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from wardwatch.app.deterioration.columns import WORDS
-from wardwatch.app.deterioration.features import TREND_VITALS, WINDOW_H
+from wardwatch.app.deterioration.features import STAY_HORIZON_H, TREND_VITALS, WINDOW_H
 from wardwatch.app.deterioration.model import CalibrationBand
 
 TOP_FACTORS = 3
@@ -77,7 +77,9 @@ def _describe(source: str, row: Mapping[str, float]) -> str:
             return f"{label} {way} {_number(past, source)}→{_number(value, source)} over {WINDOW_H} h"
         return f"{label} {_number(value, source)}{unit_text}"
     if source == "ICULOS" and not math.isnan(value):
-        return f"{value:.0f} h on the unit"
+        # the model reads no further than STAY_HORIZON_H (see features.py)
+        more = " or more" if value >= STAY_HORIZON_H else ""
+        return f"{value:.0f} h{more} on the unit"
     if source == "Age" and not math.isnan(value):
         return f"age {value:.0f}"
     if source == "news2":
