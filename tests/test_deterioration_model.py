@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from wardwatch.app.cli import main
 from wardwatch.app.deterioration.explain import calibration_note, top_factors
-from wardwatch.app.deterioration.features import Features
+from wardwatch.app.deterioration.features import STAY_HORIZON_H, Features
 from wardwatch.app.deterioration.model import MODEL_NAME, ModelError, load_model
 from wardwatch.app.deterioration.train import metadata_path
 
@@ -64,6 +64,14 @@ def test_a_risk_is_explained_in_words():
     contributions = (0.5, 0.4, 0.6, 0.0, 0.3, -0.2, 0.1)
     texts = [f.text for f in top_factors(names, values, contributions)]
     assert texts == ["HR rising 88→112 over 6 h", "temperature 38.6 °C", "lactate 3.1 mmol/L"]
+
+
+def test_a_stay_past_the_horizon_is_told_as_at_least_that_long():
+    # the model reads no further than STAY_HORIZON_H, so "36 h" alone would be wrong on day 3
+    texts = [f.text for f in top_factors(("ICULOS",), (float(STAY_HORIZON_H),), (0.4, 0.0))]
+    assert texts == [f"{STAY_HORIZON_H} h or more on the unit"]
+    texts = [f.text for f in top_factors(("ICULOS",), (12.0,), (0.4, 0.0))]
+    assert texts == ["12 h on the unit"]
 
 
 def test_the_calibration_note_says_what_such_a_risk_has_meant():
