@@ -138,3 +138,16 @@ def test_hours_on_the_unit_and_since_a_measurement_stop_counting_at_the_horizon(
     assert row["Lactate_hours_since"] == STAY_HORIZON_H
     assert row[f"Lactate_count{STAY_HORIZON_H}"] == 0
     assert row["Lactate"] == pytest.approx(2.1)  # the value itself is still carried forward
+
+
+def test_a_value_older_than_the_horizon_no_longer_sets_the_lowest_or_the_own_mean():
+    # whole-stay extremes widen with the stay's length, which would let the model read it back
+    hours = STAY_HORIZON_H + 14
+    stay = repeating_stay(hours)
+    stay["HR"] = np.where(np.arange(hours) == 0, 40.0, 80.0)
+    features = compute_features(stay, np.zeros(hours, dtype=np.int64))
+    row = dict(zip(features.names, features.matrix[-1], strict=True))
+    assert row["HR_above_lowest"] == 0.0
+    assert row["HR_from_own_mean"] == 0.0
+    early = dict(zip(features.names, features.matrix[STAY_HORIZON_H - 1], strict=True))
+    assert early["HR_above_lowest"] == 40.0  # within the horizon it still counts

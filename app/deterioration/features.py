@@ -29,12 +29,13 @@ TREND_VITALS: tuple[str, ...] = ("HR", "O2Sat", "Temp", "SBP", "MAP", "DBP", "Re
 WINDOW_H = 6
 LONG_WINDOW_H = 24
 LONG_TREND_VITALS: tuple[str, ...] = ("HR", "Temp", "SBP", "MAP", "Resp")
-# How long a stay the features can tell apart. In set A the records of patients who never become
-# septic end between 36 and 59 h (evenly, then none), while septic patients' records run on to their
-# onset: there, "still here after 36 h" says "will become septic" (the record's length is chosen
-# by the future label), and a model that reads the stay's length learns that instead of the patient.
-# On a ward, where stays last days, it raised stable patients' risk fivefold from day 2 to day 3.
-# So the time on the unit, the hours since a measurement and the counts of measurements stop at 36 h.
+# How long a stay the features can tell apart. In set A, 64 % of the patients who never become septic
+# have records ending between 36 and 59 h and only 8 of 18,546 go past 60 h, while septic patients'
+# records run on to their onset: there, "still here after 36 h" says "will become septic" (the
+# record's length is chosen by the future label), and a model that reads the stay's length learns
+# that instead of the patient. On a ward, where stays last days, it raised stable patients' risk
+# fivefold from day 2 to day 3. So no feature reaches back further than 36 h: the time on the unit,
+# the hours since a measurement, counts, own means, lowest and highest values all stop there.
 STAY_HORIZON_H = 36
 
 
@@ -83,19 +84,21 @@ class _Grouped:
         """rows × hours: the raw values of the last `hours` hours (NaN where absent or before admission)."""
         return np.stack([self.shift(x, k) for k in range(hours)], axis=1)
 
-    def running_extremes(self, x: Floats) -> tuple[Floats, Floats]:
-        """The lowest and highest value so far of the patient (NaN before the first)."""
-        series = pd.Series(x)
-        lo = series.groupby(self.group).cummin().to_numpy(dtype=np.float64)
-        hi = series.groupby(self.group).cummax().to_numpy(dtype=np.float64)
+    def recent_extremes(self, x: Floats, hours: int) -> tuple[Floats, Floats]:
+        """The lowest and highest value of the patient's last `hours` hours (NaN if none measured)."""
+        rolling = pd.Series(x).groupby(self.group).rolling(hours, min_periods=1)
+        # groups are contiguous and in row order, so the rolled values come back in row order
+        lo = rolling.min().to_numpy(dtype=np.float64)
+        hi = rolling.max().to_numpy(dtype=np.float64)
         return lo, hi
 
-    def running_mean(self, x: Floats) -> Floats:
+    def recent_mean(self, x: Floats, hours: int) -> Floats:
         present = ~np.isnan(x)
         # summed within each patient (not one long sum minus an offset), so that rounding never
         # depends on the patients before
         total = pd.Series(np.where(present, x, 0.0)).groupby(self.group).cumsum().to_numpy(np.float64)
-        n = self.running_count(present)
+        total = total - np.nan_to_num(self.shift(total, hours), nan=0.0)
+        n = self.count_within(present, hours)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(n > 0, total / n, np.nan)
 
@@ -208,8 +211,8 @@ def compute_features(columns: Mapping[str, Floats], starts: Ints) -> Features:
         add(f"{name}_std{WINDOW_H}", std)
         add(f"{name}_min{WINDOW_H}", lo)
         add(f"{name}_max{WINDOW_H}", hi)
-        add(f"{name}_from_own_mean", ff - g.running_mean(x))
-        lo, hi = g.running_extremes(x)
+        add(f"{name}_from_own_mean", ff - g.recent_mean(x, STAY_HORIZON_H))
+        lo, hi = g.recent_extremes(x, STAY_HORIZON_H)
         add(f"{name}_above_lowest", ff - lo)
         add(f"{name}_below_highest", hi - ff)
         if name in LONG_TREND_VITALS:
@@ -231,7 +234,7 @@ def compute_features(columns: Mapping[str, Floats], starts: Ints) -> Features:
         add(f"{name}_hours_since", _hours_since(g, last))
         add(f"{name}_count{STAY_HORIZON_H}", g.count_within(present, STAY_HORIZON_H))
         add(f"{name}_change", ff - prev)
-        lo, hi = g.running_extremes(x)
+        lo, hi = g.recent_extremes(x, STAY_HORIZON_H)
         add(f"{name}_lowest", lo)
         add(f"{name}_highest", hi)
         lab_counts += g.count_within(present, LONG_WINDOW_H)
@@ -251,7 +254,7 @@ def compute_features(columns: Mapping[str, Floats], starts: Ints) -> Features:
     add(f"news2_vitals_delta{WINDOW_H}", news - g.shift(news, WINDOW_H))
     # Sepsis-3 reads organ failure as a rise of SOFA by 2 or more: the part of SOFA the table allows
     sofa = partial_sofa(carried)
-    lowest_sofa, _ = g.running_extremes(sofa)
+    lowest_sofa, _ = g.recent_extremes(sofa, STAY_HORIZON_H)
     add("sofa_partial", sofa)
     add("sofa_rise", sofa - lowest_sofa)
     add(f"sofa_delta{LONG_WINDOW_H}", sofa - g.shift(sofa, LONG_WINDOW_H))

@@ -24,7 +24,7 @@ from wardwatch.app.alarms.model import Category, Priority
 from wardwatch.app.clock import Clock
 from wardwatch.app.codes import MdcCode
 from wardwatch.app.deterioration.explain import calibration_note, top_factors
-from wardwatch.app.deterioration.features import Features, compute_features
+from wardwatch.app.deterioration.features import STAY_HORIZON_H, Features, compute_features
 from wardwatch.app.deterioration.hourly import HOUR_S, VITAL_SOURCES, BedHours, hour_of
 from wardwatch.app.deterioration.model import DeteriorationModel, load_model
 from wardwatch.app.domain import Observation, Validity
@@ -44,7 +44,8 @@ SAMPLE_EVERY_S = 60.0
 HYSTERESIS = 0.8
 STALE_AFTER_S = 2 * HOUR_S  # a risk older than this (no data) no longer raises anything
 HISTORY_HOURS = 48
-BACKFILL_HOURS = 24
+# every hour the features read (see STAY_HORIZON_H), so a restarted station scores a bed as before
+BACKFILL_HOURS = STAY_HORIZON_H
 
 Reader = Callable[[str, float, float], Mapping[int, object]]  # the record's trends(bed, start, end)
 
