@@ -230,7 +230,8 @@ def compute_features(columns: Mapping[str, Floats], starts: Ints) -> Features:
             add(f"{name}_min{LONG_WINDOW_H}", lo)
             add(f"{name}_max{LONG_WINDOW_H}", hi)
         add(f"{name}_count{LONG_WINDOW_H}", g.count_within(present, LONG_WINDOW_H))
-    lab_counts = np.zeros(n)
+    # laboratory results of all tests together, in the last 6 h, 24 h and 36 h
+    lab_counts = {hours: np.zeros(n) for hours in (WINDOW_H, LONG_WINDOW_H, STAY_HORIZON_H)}
     for name in LABS:
         x = col(name)
         present = ~np.isnan(x)
@@ -241,13 +242,15 @@ def compute_features(columns: Mapping[str, Floats], starts: Ints) -> Features:
         prev = np.where(before >= 0, ff[np.maximum(before, 0)], np.nan)  # the value measured before
         add(name, ff)
         add(f"{name}_hours_since", _hours_since(g, last))
-        add(f"{name}_count{STAY_HORIZON_H}", g.count_within(present, STAY_HORIZON_H))
+        counts = {hours: g.count_within(present, hours) for hours in lab_counts}
+        for hours, total in lab_counts.items():
+            total += counts[hours]
+        add(f"{name}_count{STAY_HORIZON_H}", counts[STAY_HORIZON_H])
         add(f"{name}_change", ff - prev)
         lo, hi = g.recent_extremes(x, STAY_HORIZON_H)
         add(f"{name}_lowest", lo)
         add(f"{name}_highest", hi)
-        lab_counts += g.count_within(present, LONG_WINDOW_H)
-    add(f"labs_count{LONG_WINDOW_H}", lab_counts)
+    add(f"labs_count{LONG_WINDOW_H}", lab_counts[LONG_WINDOW_H])
     with np.errstate(invalid="ignore", divide="ignore"):
         add("shock_index", carried["HR"] / carried["SBP"])
         add("pulse_pressure", carried["SBP"] - carried["DBP"])
@@ -272,10 +275,7 @@ def compute_features(columns: Mapping[str, Floats], starts: Ints) -> Features:
         (carried["Resp"] >= 22).astype(np.float64) + (carried["SBP"] <= 100).astype(np.float64),
     )
     hours = np.minimum(g.pos + 1, STAY_HORIZON_H).astype(np.float64)
-    lab_total = np.zeros(n)
-    for name in LABS:
-        lab_total += g.count_within(~np.isnan(col(name)), STAY_HORIZON_H)
-    add("labs_per_hour", lab_total / hours)
-    add(f"labs_count{WINDOW_H}", sum(g.count_within(~np.isnan(col(name)), WINDOW_H) for name in LABS))
+    add("labs_per_hour", lab_counts[STAY_HORIZON_H] / hours)
+    add(f"labs_count{WINDOW_H}", lab_counts[WINDOW_H])
     matrix = np.column_stack(cols).astype(np.float32) if cols else np.zeros((n, 0), np.float32)
     return Features(tuple(names), matrix)
